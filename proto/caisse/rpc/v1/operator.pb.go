@@ -27,6 +27,248 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type InitRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// federation_name is the public name of the new federation.
+	FederationName string `protobuf:"bytes,1,opt,name=federation_name,json=federationName,proto3" json:"federation_name,omitempty"`
+	// name is this collective's public name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// currency code (ISO 4217) and the digits of its minor unit.
+	Currency string `protobuf:"bytes,3,opt,name=currency,proto3" json:"currency,omitempty"`
+	Exponent uint32 `protobuf:"varint,4,opt,name=exponent,proto3" json:"exponent,omitempty"`
+	// rules is the first rule set; empty for the defaults.
+	Rules         *Rules `protobuf:"bytes,5,opt,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InitRequest) Reset() {
+	*x = InitRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InitRequest) ProtoMessage() {}
+
+func (x *InitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InitRequest.ProtoReflect.Descriptor instead.
+func (*InitRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *InitRequest) GetFederationName() string {
+	if x != nil {
+		return x.FederationName
+	}
+	return ""
+}
+
+func (x *InitRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *InitRequest) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *InitRequest) GetExponent() uint32 {
+	if x != nil {
+		return x.Exponent
+	}
+	return 0
+}
+
+func (x *InitRequest) GetRules() *Rules {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+// Rules mirrors the federation's typed rule set.
+type Rules struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LevyBp    uint32                 `protobuf:"varint,1,opt,name=levy_bp,json=levyBp,proto3" json:"levy_bp,omitempty"`
+	NeedBp    uint32                 `protobuf:"varint,2,opt,name=need_bp,json=needBp,proto3" json:"need_bp,omitempty"`
+	MembersBp uint32                 `protobuf:"varint,3,opt,name=members_bp,json=membersBp,proto3" json:"members_bp,omitempty"`
+	EqualBp   uint32                 `protobuf:"varint,4,opt,name=equal_bp,json=equalBp,proto3" json:"equal_bp,omitempty"`
+	// rates, unit -> value of one unit of need in minor units.
+	Rates         map[string]int64 `protobuf:"bytes,5,rep,name=rates,proto3" json:"rates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	ReserveBp     uint32           `protobuf:"varint,6,opt,name=reserve_bp,json=reserveBp,proto3" json:"reserve_bp,omitempty"`
+	ReserveHolder string           `protobuf:"bytes,7,opt,name=reserve_holder,json=reserveHolder,proto3" json:"reserve_holder,omitempty"`
+	QuorumBp      uint32           `protobuf:"varint,8,opt,name=quorum_bp,json=quorumBp,proto3" json:"quorum_bp,omitempty"`
+	MajorityBp    uint32           `protobuf:"varint,9,opt,name=majority_bp,json=majorityBp,proto3" json:"majority_bp,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Rules) Reset() {
+	*x = Rules{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Rules) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Rules) ProtoMessage() {}
+
+func (x *Rules) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Rules.ProtoReflect.Descriptor instead.
+func (*Rules) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Rules) GetLevyBp() uint32 {
+	if x != nil {
+		return x.LevyBp
+	}
+	return 0
+}
+
+func (x *Rules) GetNeedBp() uint32 {
+	if x != nil {
+		return x.NeedBp
+	}
+	return 0
+}
+
+func (x *Rules) GetMembersBp() uint32 {
+	if x != nil {
+		return x.MembersBp
+	}
+	return 0
+}
+
+func (x *Rules) GetEqualBp() uint32 {
+	if x != nil {
+		return x.EqualBp
+	}
+	return 0
+}
+
+func (x *Rules) GetRates() map[string]int64 {
+	if x != nil {
+		return x.Rates
+	}
+	return nil
+}
+
+func (x *Rules) GetReserveBp() uint32 {
+	if x != nil {
+		return x.ReserveBp
+	}
+	return 0
+}
+
+func (x *Rules) GetReserveHolder() string {
+	if x != nil {
+		return x.ReserveHolder
+	}
+	return ""
+}
+
+func (x *Rules) GetQuorumBp() uint32 {
+	if x != nil {
+		return x.QuorumBp
+	}
+	return 0
+}
+
+func (x *Rules) GetMajorityBp() uint32 {
+	if x != nil {
+		return x.MajorityBp
+	}
+	return 0
+}
+
+type InitResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FederationId  string                 `protobuf:"bytes,1,opt,name=federation_id,json=federationId,proto3" json:"federation_id,omitempty"`
+	Genesis       *EntryView             `protobuf:"bytes,2,opt,name=genesis,proto3" json:"genesis,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InitResponse) Reset() {
+	*x = InitResponse{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InitResponse) ProtoMessage() {}
+
+func (x *InitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InitResponse.ProtoReflect.Descriptor instead.
+func (*InitResponse) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *InitResponse) GetFederationId() string {
+	if x != nil {
+		return x.FederationId
+	}
+	return ""
+}
+
+func (x *InitResponse) GetGenesis() *EntryView {
+	if x != nil {
+		return x.Genesis
+	}
+	return nil
+}
+
 type StatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -35,7 +277,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +289,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +302,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{0}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{3}
 }
 
 type StatusResponse struct {
@@ -85,14 +327,18 @@ type StatusResponse struct {
 	// started_unix is when the node started, in seconds since the epoch.
 	StartedUnix int64 `protobuf:"varint,12,opt,name=started_unix,json=startedUnix,proto3" json:"started_unix,omitempty"`
 	// name is this node's collective name.
-	Name          string `protobuf:"bytes,13,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,13,opt,name=name,proto3" json:"name,omitempty"`
+	// founded is false while the node has neither founded nor joined a
+	// federation.
+	Founded       bool   `protobuf:"varint,14,opt,name=founded,proto3" json:"founded,omitempty"`
+	Rules         *Rules `protobuf:"bytes,15,opt,name=rules,proto3" json:"rules,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -104,7 +350,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -117,7 +363,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{1}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *StatusResponse) GetNodeId() string {
@@ -211,6 +457,20 @@ func (x *StatusResponse) GetName() string {
 	return ""
 }
 
+func (x *StatusResponse) GetFounded() bool {
+	if x != nil {
+		return x.Founded
+	}
+	return false
+}
+
+func (x *StatusResponse) GetRules() *Rules {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
 type Currency struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
@@ -221,7 +481,7 @@ type Currency struct {
 
 func (x *Currency) Reset() {
 	*x = Currency{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -233,7 +493,7 @@ func (x *Currency) String() string {
 func (*Currency) ProtoMessage() {}
 
 func (x *Currency) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -246,7 +506,7 @@ func (x *Currency) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Currency.ProtoReflect.Descriptor instead.
 func (*Currency) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{2}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Currency) GetCode() string {
@@ -281,7 +541,7 @@ type MemberRef struct {
 
 func (x *MemberRef) Reset() {
 	*x = MemberRef{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -293,7 +553,7 @@ func (x *MemberRef) String() string {
 func (*MemberRef) ProtoMessage() {}
 
 func (x *MemberRef) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -306,7 +566,7 @@ func (x *MemberRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberRef.ProtoReflect.Descriptor instead.
 func (*MemberRef) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{3}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MemberRef) GetRef() isMemberRef_Ref {
@@ -375,7 +635,7 @@ type ContributeRequest struct {
 
 func (x *ContributeRequest) Reset() {
 	*x = ContributeRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -387,7 +647,7 @@ func (x *ContributeRequest) String() string {
 func (*ContributeRequest) ProtoMessage() {}
 
 func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -400,7 +660,7 @@ func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContributeRequest.ProtoReflect.Descriptor instead.
 func (*ContributeRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{4}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ContributeRequest) GetMember() *MemberRef {
@@ -452,7 +712,7 @@ type DisburseRequest struct {
 
 func (x *DisburseRequest) Reset() {
 	*x = DisburseRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -464,7 +724,7 @@ func (x *DisburseRequest) String() string {
 func (*DisburseRequest) ProtoMessage() {}
 
 func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -477,7 +737,7 @@ func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisburseRequest.ProtoReflect.Descriptor instead.
 func (*DisburseRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{5}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DisburseRequest) GetBeneficiary() *MemberRef {
@@ -526,7 +786,7 @@ type CorrectRequest struct {
 
 func (x *CorrectRequest) Reset() {
 	*x = CorrectRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -538,7 +798,7 @@ func (x *CorrectRequest) String() string {
 func (*CorrectRequest) ProtoMessage() {}
 
 func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -551,7 +811,7 @@ func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectRequest.ProtoReflect.Descriptor instead.
 func (*CorrectRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{6}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CorrectRequest) GetSeq() uint64 {
@@ -578,7 +838,7 @@ type RecordResponse struct {
 
 func (x *RecordResponse) Reset() {
 	*x = RecordResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -590,7 +850,7 @@ func (x *RecordResponse) String() string {
 func (*RecordResponse) ProtoMessage() {}
 
 func (x *RecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -603,7 +863,7 @@ func (x *RecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResponse.ProtoReflect.Descriptor instead.
 func (*RecordResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{7}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RecordResponse) GetEntry() *EntryView {
@@ -627,7 +887,7 @@ type ListEntriesRequest struct {
 
 func (x *ListEntriesRequest) Reset() {
 	*x = ListEntriesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -639,7 +899,7 @@ func (x *ListEntriesRequest) String() string {
 func (*ListEntriesRequest) ProtoMessage() {}
 
 func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -652,7 +912,7 @@ func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{8}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListEntriesRequest) GetAuthor() string {
@@ -687,7 +947,7 @@ type ListEntriesResponse struct {
 
 func (x *ListEntriesResponse) Reset() {
 	*x = ListEntriesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -699,7 +959,7 @@ func (x *ListEntriesResponse) String() string {
 func (*ListEntriesResponse) ProtoMessage() {}
 
 func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -712,7 +972,7 @@ func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{9}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListEntriesResponse) GetEntries() []*EntryView {
@@ -762,7 +1022,7 @@ type EntryView struct {
 
 func (x *EntryView) Reset() {
 	*x = EntryView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +1034,7 @@ func (x *EntryView) String() string {
 func (*EntryView) ProtoMessage() {}
 
 func (x *EntryView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +1047,7 @@ func (x *EntryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntryView.ProtoReflect.Descriptor instead.
 func (*EntryView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{10}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *EntryView) GetAuthor() string {
@@ -919,7 +1179,7 @@ type BalancesRequest struct {
 
 func (x *BalancesRequest) Reset() {
 	*x = BalancesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +1191,7 @@ func (x *BalancesRequest) String() string {
 func (*BalancesRequest) ProtoMessage() {}
 
 func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +1204,7 @@ func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesRequest.ProtoReflect.Descriptor instead.
 func (*BalancesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{11}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *BalancesRequest) GetPeriod() string {
@@ -967,7 +1227,7 @@ type BalancesResponse struct {
 
 func (x *BalancesResponse) Reset() {
 	*x = BalancesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -979,7 +1239,7 @@ func (x *BalancesResponse) String() string {
 func (*BalancesResponse) ProtoMessage() {}
 
 func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -992,7 +1252,7 @@ func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesResponse.ProtoReflect.Descriptor instead.
 func (*BalancesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{12}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *BalancesResponse) GetCurrency() *Currency {
@@ -1035,7 +1295,7 @@ type Balance struct {
 
 func (x *Balance) Reset() {
 	*x = Balance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1047,7 +1307,7 @@ func (x *Balance) String() string {
 func (*Balance) ProtoMessage() {}
 
 func (x *Balance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1060,7 +1320,7 @@ func (x *Balance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Balance.ProtoReflect.Descriptor instead.
 func (*Balance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{13}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Balance) GetContributed() int64 {
@@ -1098,7 +1358,7 @@ type CaisseBalance struct {
 
 func (x *CaisseBalance) Reset() {
 	*x = CaisseBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1370,7 @@ func (x *CaisseBalance) String() string {
 func (*CaisseBalance) ProtoMessage() {}
 
 func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1383,7 @@ func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaisseBalance.ProtoReflect.Descriptor instead.
 func (*CaisseBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{14}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CaisseBalance) GetId() string {
@@ -1173,7 +1433,7 @@ type CategoryAmount struct {
 
 func (x *CategoryAmount) Reset() {
 	*x = CategoryAmount{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1185,7 +1445,7 @@ func (x *CategoryAmount) String() string {
 func (*CategoryAmount) ProtoMessage() {}
 
 func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1198,7 +1458,7 @@ func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CategoryAmount.ProtoReflect.Descriptor instead.
 func (*CategoryAmount) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{15}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CategoryAmount) GetDirection() string {
@@ -1232,7 +1492,7 @@ type PeriodBalance struct {
 
 func (x *PeriodBalance) Reset() {
 	*x = PeriodBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1244,7 +1504,7 @@ func (x *PeriodBalance) String() string {
 func (*PeriodBalance) ProtoMessage() {}
 
 func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1257,7 +1517,7 @@ func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodBalance.ProtoReflect.Descriptor instead.
 func (*PeriodBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{16}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PeriodBalance) GetPeriod() string {
@@ -1282,7 +1542,7 @@ type VerifyRequest struct {
 
 func (x *VerifyRequest) Reset() {
 	*x = VerifyRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1294,7 +1554,7 @@ func (x *VerifyRequest) String() string {
 func (*VerifyRequest) ProtoMessage() {}
 
 func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1307,7 +1567,7 @@ func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyRequest.ProtoReflect.Descriptor instead.
 func (*VerifyRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{17}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{20}
 }
 
 type VerifyResponse struct {
@@ -1324,7 +1584,7 @@ type VerifyResponse struct {
 
 func (x *VerifyResponse) Reset() {
 	*x = VerifyResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1336,7 +1596,7 @@ func (x *VerifyResponse) String() string {
 func (*VerifyResponse) ProtoMessage() {}
 
 func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1349,7 +1609,7 @@ func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyResponse.ProtoReflect.Descriptor instead.
 func (*VerifyResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{18}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *VerifyResponse) GetEntries() uint64 {
@@ -1391,8 +1651,34 @@ var File_caisse_rpc_v1_operator_proto protoreflect.FileDescriptor
 
 const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccaisse/rpc/v1/operator.proto\x12\rcaisse.rpc.v1\"\x0f\n" +
-	"\rStatusRequest\"\x98\x03\n" +
+	"\x1ccaisse/rpc/v1/operator.proto\x12\rcaisse.rpc.v1\"\xae\x01\n" +
+	"\vInitRequest\x12'\n" +
+	"\x0ffederation_name\x18\x01 \x01(\tR\x0efederationName\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
+	"\bcurrency\x18\x03 \x01(\tR\bcurrency\x12\x1a\n" +
+	"\bexponent\x18\x04 \x01(\rR\bexponent\x12*\n" +
+	"\x05rules\x18\x05 \x01(\v2\x14.caisse.rpc.v1.RulesR\x05rules\"\xe8\x02\n" +
+	"\x05Rules\x12\x17\n" +
+	"\alevy_bp\x18\x01 \x01(\rR\x06levyBp\x12\x17\n" +
+	"\aneed_bp\x18\x02 \x01(\rR\x06needBp\x12\x1d\n" +
+	"\n" +
+	"members_bp\x18\x03 \x01(\rR\tmembersBp\x12\x19\n" +
+	"\bequal_bp\x18\x04 \x01(\rR\aequalBp\x125\n" +
+	"\x05rates\x18\x05 \x03(\v2\x1f.caisse.rpc.v1.Rules.RatesEntryR\x05rates\x12\x1d\n" +
+	"\n" +
+	"reserve_bp\x18\x06 \x01(\rR\treserveBp\x12%\n" +
+	"\x0ereserve_holder\x18\a \x01(\tR\rreserveHolder\x12\x1b\n" +
+	"\tquorum_bp\x18\b \x01(\rR\bquorumBp\x12\x1f\n" +
+	"\vmajority_bp\x18\t \x01(\rR\n" +
+	"majorityBp\x1a8\n" +
+	"\n" +
+	"RatesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"g\n" +
+	"\fInitResponse\x12#\n" +
+	"\rfederation_id\x18\x01 \x01(\tR\ffederationId\x122\n" +
+	"\agenesis\x18\x02 \x01(\v2\x18.caisse.rpc.v1.EntryViewR\agenesis\"\x0f\n" +
+	"\rStatusRequest\"\xde\x03\n" +
 	"\x0eStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x19\n" +
 	"\bnode_key\x18\x02 \x01(\tR\anodeKey\x12#\n" +
@@ -1408,7 +1694,9 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	" \x01(\tR\adataDir\x12\x18\n" +
 	"\aversion\x18\v \x01(\tR\aversion\x12!\n" +
 	"\fstarted_unix\x18\f \x01(\x03R\vstartedUnix\x12\x12\n" +
-	"\x04name\x18\r \x01(\tR\x04name\":\n" +
+	"\x04name\x18\r \x01(\tR\x04name\x12\x18\n" +
+	"\afounded\x18\x0e \x01(\bR\afounded\x12*\n" +
+	"\x05rules\x18\x0f \x01(\v2\x14.caisse.rpc.v1.RulesR\x05rules\":\n" +
 	"\bCurrency\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
 	"\bexponent\x18\x02 \x01(\rR\bexponent\"^\n" +
@@ -1496,8 +1784,9 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\bproblems\x18\x03 \x03(\tR\bproblems\x12\x0e\n" +
 	"\x02ok\x18\x04 \x01(\bR\x02ok\x12\x1d\n" +
 	"\n" +
-	"state_hash\x18\x05 \x01(\tR\tstateHash2\x9e\x04\n" +
-	"\bOperator\x12E\n" +
+	"state_hash\x18\x05 \x01(\tR\tstateHash2\xdf\x04\n" +
+	"\bOperator\x12?\n" +
+	"\x04Init\x12\x1a.caisse.rpc.v1.InitRequest\x1a\x1b.caisse.rpc.v1.InitResponse\x12E\n" +
 	"\x06Status\x12\x1c.caisse.rpc.v1.StatusRequest\x1a\x1d.caisse.rpc.v1.StatusResponse\x12M\n" +
 	"\n" +
 	"Contribute\x12 .caisse.rpc.v1.ContributeRequest\x1a\x1d.caisse.rpc.v1.RecordResponse\x12I\n" +
@@ -1519,60 +1808,70 @@ func file_caisse_rpc_v1_operator_proto_rawDescGZIP() []byte {
 	return file_caisse_rpc_v1_operator_proto_rawDescData
 }
 
-var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_caisse_rpc_v1_operator_proto_goTypes = []any{
-	(*StatusRequest)(nil),       // 0: caisse.rpc.v1.StatusRequest
-	(*StatusResponse)(nil),      // 1: caisse.rpc.v1.StatusResponse
-	(*Currency)(nil),            // 2: caisse.rpc.v1.Currency
-	(*MemberRef)(nil),           // 3: caisse.rpc.v1.MemberRef
-	(*ContributeRequest)(nil),   // 4: caisse.rpc.v1.ContributeRequest
-	(*DisburseRequest)(nil),     // 5: caisse.rpc.v1.DisburseRequest
-	(*CorrectRequest)(nil),      // 6: caisse.rpc.v1.CorrectRequest
-	(*RecordResponse)(nil),      // 7: caisse.rpc.v1.RecordResponse
-	(*ListEntriesRequest)(nil),  // 8: caisse.rpc.v1.ListEntriesRequest
-	(*ListEntriesResponse)(nil), // 9: caisse.rpc.v1.ListEntriesResponse
-	(*EntryView)(nil),           // 10: caisse.rpc.v1.EntryView
-	(*BalancesRequest)(nil),     // 11: caisse.rpc.v1.BalancesRequest
-	(*BalancesResponse)(nil),    // 12: caisse.rpc.v1.BalancesResponse
-	(*Balance)(nil),             // 13: caisse.rpc.v1.Balance
-	(*CaisseBalance)(nil),       // 14: caisse.rpc.v1.CaisseBalance
-	(*CategoryAmount)(nil),      // 15: caisse.rpc.v1.CategoryAmount
-	(*PeriodBalance)(nil),       // 16: caisse.rpc.v1.PeriodBalance
-	(*VerifyRequest)(nil),       // 17: caisse.rpc.v1.VerifyRequest
-	(*VerifyResponse)(nil),      // 18: caisse.rpc.v1.VerifyResponse
+	(*InitRequest)(nil),         // 0: caisse.rpc.v1.InitRequest
+	(*Rules)(nil),               // 1: caisse.rpc.v1.Rules
+	(*InitResponse)(nil),        // 2: caisse.rpc.v1.InitResponse
+	(*StatusRequest)(nil),       // 3: caisse.rpc.v1.StatusRequest
+	(*StatusResponse)(nil),      // 4: caisse.rpc.v1.StatusResponse
+	(*Currency)(nil),            // 5: caisse.rpc.v1.Currency
+	(*MemberRef)(nil),           // 6: caisse.rpc.v1.MemberRef
+	(*ContributeRequest)(nil),   // 7: caisse.rpc.v1.ContributeRequest
+	(*DisburseRequest)(nil),     // 8: caisse.rpc.v1.DisburseRequest
+	(*CorrectRequest)(nil),      // 9: caisse.rpc.v1.CorrectRequest
+	(*RecordResponse)(nil),      // 10: caisse.rpc.v1.RecordResponse
+	(*ListEntriesRequest)(nil),  // 11: caisse.rpc.v1.ListEntriesRequest
+	(*ListEntriesResponse)(nil), // 12: caisse.rpc.v1.ListEntriesResponse
+	(*EntryView)(nil),           // 13: caisse.rpc.v1.EntryView
+	(*BalancesRequest)(nil),     // 14: caisse.rpc.v1.BalancesRequest
+	(*BalancesResponse)(nil),    // 15: caisse.rpc.v1.BalancesResponse
+	(*Balance)(nil),             // 16: caisse.rpc.v1.Balance
+	(*CaisseBalance)(nil),       // 17: caisse.rpc.v1.CaisseBalance
+	(*CategoryAmount)(nil),      // 18: caisse.rpc.v1.CategoryAmount
+	(*PeriodBalance)(nil),       // 19: caisse.rpc.v1.PeriodBalance
+	(*VerifyRequest)(nil),       // 20: caisse.rpc.v1.VerifyRequest
+	(*VerifyResponse)(nil),      // 21: caisse.rpc.v1.VerifyResponse
+	nil,                         // 22: caisse.rpc.v1.Rules.RatesEntry
 }
 var file_caisse_rpc_v1_operator_proto_depIdxs = []int32{
-	2,  // 0: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
-	3,  // 1: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
-	3,  // 2: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
-	10, // 3: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
-	10, // 4: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
-	2,  // 5: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
-	14, // 6: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
-	13, // 7: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
-	13, // 8: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
-	15, // 9: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
-	16, // 10: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
-	13, // 11: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
-	0,  // 12: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
-	4,  // 13: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
-	5,  // 14: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
-	6,  // 15: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
-	8,  // 16: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
-	11, // 17: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
-	17, // 18: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
-	1,  // 19: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
-	7,  // 20: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
-	7,  // 21: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
-	7,  // 22: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
-	9,  // 23: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
-	12, // 24: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
-	18, // 25: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
-	19, // [19:26] is the sub-list for method output_type
-	12, // [12:19] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	1,  // 0: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
+	22, // 1: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
+	13, // 2: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
+	5,  // 3: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
+	1,  // 4: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
+	6,  // 5: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
+	6,  // 6: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
+	13, // 7: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
+	13, // 8: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
+	5,  // 9: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
+	17, // 10: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
+	16, // 11: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
+	16, // 12: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
+	18, // 13: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
+	19, // 14: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
+	16, // 15: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
+	0,  // 16: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
+	3,  // 17: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
+	7,  // 18: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
+	8,  // 19: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
+	9,  // 20: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
+	11, // 21: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
+	14, // 22: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
+	20, // 23: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
+	2,  // 24: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
+	4,  // 25: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
+	10, // 26: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
+	10, // 27: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
+	10, // 28: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
+	12, // 29: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
+	15, // 30: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
+	21, // 31: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
+	24, // [24:32] is the sub-list for method output_type
+	16, // [16:24] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_caisse_rpc_v1_operator_proto_init() }
@@ -1580,7 +1879,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 	if File_caisse_rpc_v1_operator_proto != nil {
 		return
 	}
-	file_caisse_rpc_v1_operator_proto_msgTypes[3].OneofWrappers = []any{
+	file_caisse_rpc_v1_operator_proto_msgTypes[6].OneofWrappers = []any{
 		(*MemberRef_Name)(nil),
 		(*MemberRef_Pseudonym)(nil),
 	}
@@ -1590,7 +1889,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_caisse_rpc_v1_operator_proto_rawDesc), len(file_caisse_rpc_v1_operator_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

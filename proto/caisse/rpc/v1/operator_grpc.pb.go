@@ -25,6 +25,7 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
+	Operator_Init_FullMethodName        = "/caisse.rpc.v1.Operator/Init"
 	Operator_Status_FullMethodName      = "/caisse.rpc.v1.Operator/Status"
 	Operator_Contribute_FullMethodName  = "/caisse.rpc.v1.Operator/Contribute"
 	Operator_Disburse_FullMethodName    = "/caisse.rpc.v1.Operator/Disburse"
@@ -38,6 +39,9 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type OperatorClient interface {
+	// Init founds a new federation on a node that has none yet: it signs the
+	// charter (genesis) with this node as its founding member.
+	Init(ctx context.Context, in *InitRequest, opts ...grpc.CallOption) (*InitResponse, error)
 	// Status describes the node, its federation and its log.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
 	// Contribute records money paid into this node's caisse.
@@ -60,6 +64,16 @@ type operatorClient struct {
 
 func NewOperatorClient(cc grpc.ClientConnInterface) OperatorClient {
 	return &operatorClient{cc}
+}
+
+func (c *operatorClient) Init(ctx context.Context, in *InitRequest, opts ...grpc.CallOption) (*InitResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(InitResponse)
+	err := c.cc.Invoke(ctx, Operator_Init_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (c *operatorClient) Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error) {
@@ -136,6 +150,9 @@ func (c *operatorClient) Verify(ctx context.Context, in *VerifyRequest, opts ...
 // All implementations must embed UnimplementedOperatorServer
 // for forward compatibility.
 type OperatorServer interface {
+	// Init founds a new federation on a node that has none yet: it signs the
+	// charter (genesis) with this node as its founding member.
+	Init(context.Context, *InitRequest) (*InitResponse, error)
 	// Status describes the node, its federation and its log.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
 	// Contribute records money paid into this node's caisse.
@@ -160,6 +177,9 @@ type OperatorServer interface {
 // pointer dereference when methods are called.
 type UnimplementedOperatorServer struct{}
 
+func (UnimplementedOperatorServer) Init(context.Context, *InitRequest) (*InitResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Init not implemented")
+}
 func (UnimplementedOperatorServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Status not implemented")
 }
@@ -200,6 +220,24 @@ func RegisterOperatorServer(s grpc.ServiceRegistrar, srv OperatorServer) {
 		t.testEmbeddedByValue()
 	}
 	s.RegisterService(&Operator_ServiceDesc, srv)
+}
+
+func _Operator_Init_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Init(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Init_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Init(ctx, req.(*InitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
 }
 
 func _Operator_Status_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
@@ -335,6 +373,10 @@ var Operator_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "caisse.rpc.v1.Operator",
 	HandlerType: (*OperatorServer)(nil),
 	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Init",
+			Handler:    _Operator_Init_Handler,
+		},
 		{
 			MethodName: "Status",
 			Handler:    _Operator_Status_Handler,
