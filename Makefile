@@ -1,0 +1,41 @@
+# One spelling of each task. `make help` lists them.
+GO        ?= go
+BIN       ?= bin
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+BENCHTIME ?= 1s
+COUNT     ?= 6
+
+.PHONY: help build test test-short run bench proto verify tidy clean
+
+help: ## list targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## static caissed and caisse in bin/ (CGO_ENABLED=0)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/caissed ./cmd/caisse
+
+test: ## go test -race ./... (the README's and CI's command)
+	$(GO) test -race -count=1 ./...
+
+test-short: ## the quick tests only, without the race detector
+	$(GO) test -short ./...
+
+run: ## a node on the embedded default (data in ~/.local/share/caisse)
+	$(GO) run ./cmd/caissed
+
+bench: ## benchmarks, each beside its same-run baseline (x-baseline); feed to benchstat
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee bench.out
+
+proto: ## regenerate proto/ with the generators pinned in go.mod
+	$(GO) tool buf lint
+	$(GO) tool buf generate
+
+verify: ## gofmt, vet, buf lint; fail if go.mod or generated code is stale
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1; }
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	$(MAKE) proto
+	@git diff --exit-code -- proto/ || { echo 'proto/: generated code is stale: run make proto and commit'; exit 1; }
+
+clean: ## remove build outputs
+	rm -rf $(BIN) bench.out

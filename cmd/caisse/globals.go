@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/caisse-coop/caisse/ledger"
+	rpcv1 "github.com/caisse-coop/caisse/proto/caisse/rpc/v1"
+)
+
+// globals are the flags every command shares, and the connection.
+type globals struct {
+	socket  string
+	dataDir string
+	json    bool
+	timeout time.Duration
+
+	stdout, stderr io.Writer
+	conn           *grpc.ClientConn
+}
+
+func (g *globals) flags() *flag.FlagSet {
+	fs := flag.NewFlagSet("caisse", flag.ContinueOnError)
+	g.register(fs)
+	return fs
+}
+
+// register declares the shared flags on fs, so that they can be given
+// before or after the command name.
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.socket, "socket", envOr("CAISSE_SOCKET", ""), "operator socket of the node (default <data-dir>/caissed.sock)")
+	fs.StringVar(&g.dataDir, "data-dir", envOr("CAISSE_DATA_DIR", defaultDataDir()), "data directory of the node")
+	fs.BoolVar(&g.json, "json", false, "print JSON for scripts")
+	fs.DurationVar(&g.timeout, "timeout", 30*time.Second, "give up on the node after this long")
+}
+
+func (g *globals) inherit(fs *flag.FlagSet) {
+	if fs.Lookup("json") == nil {
+		g.register(fs)
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// defaultDataDir is caissed's default: $XDG_DATA_HOME/caisse or
+// ~/.local/share/caisse.
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "caisse")
+	}
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		return filepath.Join(home, ".local", "share", "caisse")
+	}
+	return "caisse-data"
+}
+
+func (g *globals) socketPath() string {
+	if g.socket != "" {
+		return g.socket
+	}
+	return filepath.Join(g.dataDir, "caissed.sock")
+}
+
+// client connects to the node, once.
+func (g *globals) client() (rpcv1.OperatorClient, error) {
+	if g.conn == nil {
+		path := g.socketPath()
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no node socket at %s: is caissed running? (start it with caissed, or give --socket or --data-dir)", path)
+		}
+		conn, err := grpc.NewClient("unix://"+path, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			return nil, fmt.Errorf("connect to %s: %w", path, err)
+		}
+		g.conn = conn
+	}
+	return rpcv1.NewOperatorClient(g.conn), nil
+}
+
+func (g *globals) close() {
+	if g.conn != nil {
+		g.conn.Close()
+	}
+}
+
+// call runs one RPC with the command's timeout and turns its error into one
+// clear line.
+func call[Req, Resp any](ctx context.Context, g *globals, rpc func(rpcv1.OperatorClient, context.Context, Req, ...grpc.CallOption) (Resp, error), req Req) (Resp, error) {
+	var zero Resp
+	c, err := g.client()
+	if err != nil {
+		return zero, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.timeout)
+	defer cancel()
+	resp, err := rpc(c, ctx, req)
+	if err != nil {
+		st := status.Convert(err)
+		if st.Code() == codes.Unavailable {
+			return zero, fmt.Errorf("the node at %s does not answer: is caissed running? (%s)", g.socketPath(), st.Message())
+		}
+		return zero, fmt.Errorf("%s", st.Message())
+	}
+	return resp, nil
+}
+
+// printJSON writes v as indented JSON.
+func (g *globals) printJSON(v any) error {
+	enc := json.NewEncoder(g.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// exponent asks the node for its currency's minor-unit digits, to show
+// amounts in major units.
+func (g *globals) currency(ctx context.Context) (*rpcv1.Currency, error) {
+	st, err := call(ctx, g, rpcv1.OperatorClient.Status, &rpcv1.StatusRequest{})
+	if err != nil {
+		return nil, err
+	}
+	return st.GetCurrency(), nil
+}
+
+func money(amount int64, cur *rpcv1.Currency) string {
+	return ledger.Amount(amount).Format(cur.GetExponent())
+}
+
+func msTime(ms uint64) string {
+	return time.UnixMilli(int64(ms)).UTC().Format(time.RFC3339Nano)
+}
+
+func noArgs(args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q", args)
+	}
+	return nil
+}

@@ -1,0 +1,91 @@
+// Command caissed runs a caisse node.
+//
+// With no arguments on a fresh machine it creates its data directory, a
+// node key, a commented config file and a one-member federation, then
+// serves the operator API on a unix socket in the data directory. Settings
+// come from flags, then CAISSE_* environment variables, then the config
+// file (<data-dir>/caissed.toml), then defaults.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/caisse-coop/caisse/node"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "caissed: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, logCfg, err := parseConfig(args, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(logCfg, stderr)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
+	cfg.Version = buildVersion()
+	if err := writeDefaultConfig(cfg.DataDir); err != nil {
+		return err
+	}
+	n, err := node.New(cfg)
+	if err != nil {
+		return err
+	}
+	runErr := n.Run(ctx)
+	if err := n.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr == nil {
+		log.Info("stopped")
+	}
+	return runErr
+}
+
+func newLogger(c logConfig, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.level)); err != nil {
+		return nil, fmt.Errorf("log-level %q: want debug, info, warn or error", c.level)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log-format %q: want text or json", c.format)
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/caisse-coop/caisse/internal/nodetest"
+)
+
+// caissed is the binary under test, built once by TestMain.
+var caissed string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "caissed-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := nodetest.Build(dir, "caissed"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	caissed = filepath.Join(dir, "caissed")
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}

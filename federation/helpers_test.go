@@ -1,0 +1,168 @@
+package federation_test
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"testing"
+	"time"
+
+	"github.com/caisse-coop/caisse/federation"
+	"github.com/caisse-coop/caisse/ledger"
+	caissev1 "github.com/caisse-coop/caisse/proto/caisse/v1"
+)
+
+// t0 is where every writer's clock starts: no real clock in these tests.
+var t0 = uint64(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
+
+// writer signs one author's log: deterministic key, contiguous seqs,
+// prev hashes, and times strictly increasing from t0 (one second a seq).
+type writer struct {
+	key  ed25519.PrivateKey
+	id   ledger.Author
+	name string
+	fed  ledger.Hash // zero until the genesis is signed
+	seq  ledger.Seq  // of the last entry signed with next
+	prev ledger.Hash
+}
+
+func newWriter(seed byte, name string) *writer {
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
+	w := &writer{key: key, name: name}
+	copy(w.id[:], key.Public().(ed25519.PublicKey))
+	return w
+}
+
+// kindFn sets the kind of a body (the oneof's interface is unexported).
+type kindFn func(*caissev1.EntryBody)
+
+// body returns the body of w's next entry, without signing it or moving w
+// on: tests edit it to build bad entries.
+func (w *writer) body(k kindFn) *caissev1.EntryBody {
+	seq := w.seq + 1
+	b := &caissev1.EntryBody{
+		Author: w.id[:],
+		Seq:    uint64(seq),
+		Time:   &caissev1.HLC{WallMs: t0 + uint64(seq)*1000},
+	}
+	if !w.fed.IsZero() {
+		b.Federation = bytes.Clone(w.fed[:])
+	}
+	if seq > 1 {
+		b.Prev = bytes.Clone(w.prev[:])
+	}
+	k(b)
+	return b
+}
+
+// sign signs body with w's key; it does not move w on.
+func (w *writer) sign(tb testing.TB, b *caissev1.EntryBody) ledger.Entry {
+	tb.Helper()
+	e, err := ledger.Sign(w.key, b)
+	if err != nil {
+		tb.Fatalf("sign %s seq %d: %v", w.name, b.GetSeq(), err)
+	}
+	return e
+}
+
+// next signs w's next entry and moves w on.
+func (w *writer) next(tb testing.TB, k kindFn) ledger.Entry {
+	tb.Helper()
+	e := w.sign(tb, w.body(k))
+	w.seq, w.prev = e.Seq(), e.Hash()
+	return e
+}
+
+var pseudonym = bytes.Repeat([]byte{0x42}, len(ledger.Pseudonym{}))
+
+func contrib(amount ledger.Amount, period string, cat caissev1.ContributionCategory) kindFn {
+	return func(b *caissev1.EntryBody) {
+		b.Kind = &caissev1.EntryBody_Contribution{Contribution: &caissev1.Contribution{
+			Member: pseudonym, Amount: int64(amount), Period: period, Category: cat,
+		}}
+	}
+}
+
+func disburse(amount ledger.Amount, period string, cat caissev1.DisbursementCategory) kindFn {
+	return func(b *caissev1.EntryBody) {
+		b.Kind = &caissev1.EntryBody_Disbursement{Disbursement: &caissev1.Disbursement{
+			Beneficiary: pseudonym, Amount: int64(amount), Period: period, Category: cat,
+		}}
+	}
+}
+
+func correct(target ledger.Entry) kindFn {
+	return correctRaw(target.Seq(), target.Hash())
+}
+
+func correctRaw(seq ledger.Seq, h ledger.Hash) kindFn {
+	return func(b *caissev1.EntryBody) {
+		b.Kind = &caissev1.EntryBody_Correction{Correction: &caissev1.Correction{
+			TargetSeq: uint64(seq), TargetHash: bytes.Clone(h[:]), Reason: "recorded twice",
+		}}
+	}
+}
+
+func charter(nonce string, cofounders ...*writer) kindFn {
+	return func(b *caissev1.EntryBody) {
+		g := &caissev1.Genesis{
+			Name:         "Fédération des caisses de test",
+			Currency:     &caissev1.Currency{Code: "EUR", Exponent: 2},
+			PeriodLength: caissev1.PeriodLength_PERIOD_LENGTH_MONTH_UTC,
+			FounderName:  "Caisse fondatrice",
+			Rules: &caissev1.Rules{
+				LevyBp:     500,
+				Weights:    &caissev1.KeyWeights{NeedBp: 5000, MembersBp: 3000, EqualBp: 2000},
+				QuorumBp:   5000,
+				MajorityBp: 5001,
+			},
+			Nonce: []byte(nonce),
+		}
+		for _, w := range cofounders {
+			g.Members = append(g.Members, &caissev1.Member{Key: bytes.Clone(w.id[:]), Name: w.name})
+		}
+		b.Kind = &caissev1.EntryBody_Genesis{Genesis: g}
+	}
+}
+
+// fixture is a federation: a founder, n co-founders, the signed genesis.
+type fixture struct {
+	founder    *writer
+	cofounders []*writer
+	genesis    ledger.Entry
+}
+
+// newFixture signs the genesis of a federation with n co-founders, whose
+// keys come from seeds 2 to n+1 (the founder's from 1), and gives every
+// writer the federation id.
+func newFixture(tb testing.TB, n int) *fixture {
+	tb.Helper()
+	f := &fixture{founder: newWriter(1, "Caisse fondatrice")}
+	for i := range n {
+		f.cofounders = append(f.cofounders, newWriter(byte(i+2), "Caisse "+string(rune('A'+i))))
+	}
+	f.genesis = f.founder.next(tb, charter("test", f.cofounders...))
+	for _, w := range f.writers() {
+		w.fed = f.genesis.Hash()
+	}
+	return f
+}
+
+// writers returns the founder, then the co-founders.
+func (f *fixture) writers() []*writer { return append([]*writer{f.founder}, f.cofounders...) }
+
+func mustApply(tb testing.TB, s *federation.State, entries ...ledger.Entry) {
+	tb.Helper()
+	for _, e := range entries {
+		if err := s.Apply(e); err != nil {
+			tb.Fatalf("apply %v: %v", e, err)
+		}
+	}
+}
+
+// stateOf applies entries to a new State.
+func stateOf(tb testing.TB, entries ...ledger.Entry) *federation.State {
+	tb.Helper()
+	s := federation.New()
+	mustApply(tb, s, entries...)
+	return s
+}

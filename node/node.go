@@ -1,0 +1,245 @@
+// Package node is the caisse daemon: it wires the store, the federation
+// state machine and the operator API, and is the only place with
+// goroutines, sockets, disks and clocks. Only cmd/caissed imports it.
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/caisse-coop/caisse/federation"
+	"github.com/caisse-coop/caisse/ledger"
+	"github.com/caisse-coop/caisse/ledger/badgerstore"
+	"github.com/caisse-coop/caisse/node/api"
+	caissev1 "github.com/caisse-coop/caisse/proto/caisse/v1"
+)
+
+// Node is one collective's caisse node.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	key     ed25519.PrivateKey
+	self    ledger.Author
+	pseudo  []byte // local key of member pseudonyms
+	reg     *register
+	store   ledger.Store
+	started time.Time
+
+	// mu serializes appends to this node's log and guards state and clock:
+	// an entry is checked against the state, stored durably, then applied,
+	// all under mu, so the state always equals the store.
+	mu    sync.Mutex
+	state *federation.State
+	clock *ledger.Clock
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New opens (or creates) the node's data directory, loads its key, replays
+// its ledger into the federation state and, if the ledger is empty and
+// cfg.Found is set, founds a one-member federation.
+func New(cfg Config) (*Node, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("node: data directory: %w", err)
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, started: cfg.Now()}
+	key, created, err := loadOrCreateKey(filepath.Join(cfg.DataDir, keyFile))
+	if err != nil {
+		return nil, err
+	}
+	n.key, n.self = key, authorOf(key)
+	if created {
+		n.log.Info("created node key", "author", n.self.Short(), "file", filepath.Join(cfg.DataDir, keyFile))
+	}
+	if n.pseudo, err = loadOrCreateSecret(filepath.Join(cfg.DataDir, pseudonymFile), ledger.PseudonymKeySize); err != nil {
+		return nil, err
+	}
+	if n.reg, err = openRegister(filepath.Join(cfg.DataDir, registerFile)); err != nil {
+		return nil, err
+	}
+	store, err := badgerstore.Open(filepath.Join(cfg.DataDir, ledgerDir), badgerstore.WithLogger(n.log))
+	if err != nil {
+		return nil, fmt.Errorf("node: open ledger: %w", err)
+	}
+	n.store = store
+	if err := n.replay(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if _, ok := n.state.Federation(); !ok && cfg.Found {
+		if _, err := n.found(cfg.Federation, cfg.Name); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// replay rebuilds the federation state from the store: the genesis first,
+// then every log.
+func (n *Node) replay() error {
+	maxTime, err := n.store.MaxTime()
+	if err != nil {
+		return fmt.Errorf("node: replay: %w", err)
+	}
+	n.clock = ledger.NewClock(maxTime, uint64(n.cfg.MaxClockAhead.Milliseconds()))
+	n.state = federation.New()
+	genesis, err := findGenesis(n.store)
+	if err != nil || genesis.IsZero() {
+		return err
+	}
+	if err := n.state.Apply(genesis); err != nil {
+		return fmt.Errorf("node: replay genesis: %w", err)
+	}
+	err = n.store.ScanAll(func(e ledger.Entry) error {
+		if e.Hash() == genesis.Hash() {
+			return nil
+		}
+		if err := n.state.Apply(e); err != nil {
+			return fmt.Errorf("node: replay %s: %w", e, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fid, _ := n.state.Federation()
+	n.log.Info("ledger loaded", "federation", fid.Short(), "entries", n.state.Entries(), "state", n.state.Hash().Short())
+	return nil
+}
+
+// found signs and stores the genesis of a new federation with this node
+// as its founding member.
+func (n *Node) found(c Charter, name string) (ledger.Entry, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, ok := n.state.Federation(); ok {
+		return ledger.Entry{}, fmt.Errorf("node: this node already belongs to a federation: %w", federation.ErrGenesisExists)
+	}
+	body, err := c.genesis(name, n.key)
+	if err != nil {
+		return ledger.Entry{}, fmt.Errorf("node: found: %w", errors.Join(err, errInvalidArgument))
+	}
+	body.Time = n.clock.Now(n.nowMs()).Proto()
+	e, err := n.commitLocked(body)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	n.log.Info("founded federation", "federation", e.Hash().Short(), "name", c.Name)
+	return e, nil
+}
+
+// append signs an entry of this node's log with the given kind and commits
+// it: checked, durable, applied.
+func (n *Node) append(kind func(*caissev1.EntryBody)) (ledger.Entry, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	fid, ok := n.state.Federation()
+	if !ok {
+		return ledger.Entry{}, fmt.Errorf("node: no federation yet: found one with caisse init: %w", federation.ErrNoGenesis)
+	}
+	body := &caissev1.EntryBody{Federation: fid[:], Author: n.self[:], Seq: 1}
+	if h, ok := n.state.Head(n.self); ok {
+		body.Seq, body.Prev = uint64(h.Seq)+1, h.Hash[:]
+	}
+	body.Time = n.clock.Now(n.nowMs()).Proto()
+	kind(body)
+	return n.commitLocked(body)
+}
+
+// commitLocked signs body, checks it against the state, stores it durably
+// and applies it. n.mu is held.
+func (n *Node) commitLocked(body *caissev1.EntryBody) (ledger.Entry, error) {
+	e, err := ledger.Sign(n.key, body)
+	if err != nil {
+		return ledger.Entry{}, fmt.Errorf("node: sign: %w", err)
+	}
+	if err := n.state.Check(e); err != nil {
+		return ledger.Entry{}, err
+	}
+	if err := n.store.Append(e); err != nil {
+		return ledger.Entry{}, fmt.Errorf("node: store %s: %w", e, err)
+	}
+	if err := n.state.Apply(e); err != nil {
+		// Check passed a moment ago under the same lock: this is a bug, and
+		// the state no longer equals the store. Stop rather than go on.
+		panic(fmt.Sprintf("node: apply %s after a successful check: %v", e, err))
+	}
+	n.log.Debug("appended", "author", n.self.Short(), "seq", e.Seq(), "kind", e.Kind())
+	return e, nil
+}
+
+func (n *Node) nowMs() uint64 { return uint64(n.cfg.Now().UnixMilli()) }
+
+// Run serves the operator API until ctx is done, then shuts down cleanly.
+func (n *Node) Run(ctx context.Context) error {
+	srv, err := api.Listen(n.cfg.Socket, &backend{n: n}, n.log)
+	if err != nil {
+		return err
+	}
+	n.log.Info("serving operator API", "socket", n.cfg.Socket)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve() }()
+	select {
+	case <-ctx.Done():
+		n.log.Info("shutting down")
+		srv.Stop(5 * time.Second)
+		<-errc
+		return nil
+	case err := <-errc:
+		return err
+	}
+}
+
+// Close closes the store. Call it once Run has returned.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.closeErr = n.store.Close()
+	})
+	return n.closeErr
+}
+
+// Author is this node's key.
+func (n *Node) Author() ledger.Author { return n.self }
+
+// errInvalidArgument marks errors caused by what the operator asked.
+var errInvalidArgument = api.ErrInvalidArgument
+
+// findGenesis returns the genesis in the store, the zero Entry if the store
+// is empty. The genesis is the first entry of its founder's log.
+func findGenesis(store ledger.Store) (ledger.Entry, error) {
+	vec, err := store.Vector()
+	if err != nil {
+		return ledger.Entry{}, fmt.Errorf("node: find genesis: %w", err)
+	}
+	var genesis ledger.Entry
+	for _, a := range vec.Authors() {
+		e, err := store.Get(a, 1)
+		if err != nil {
+			return ledger.Entry{}, fmt.Errorf("node: find genesis %s/1: %w", a.Short(), err)
+		}
+		if e.Body().GetGenesis() != nil {
+			if !genesis.IsZero() {
+				return ledger.Entry{}, fmt.Errorf("node: two genesis entries, %s and %s", genesis, e)
+			}
+			genesis = e
+		}
+	}
+	if genesis.IsZero() && len(vec) > 0 {
+		return ledger.Entry{}, fmt.Errorf("node: %d logs but no genesis", len(vec))
+	}
+	return genesis, nil
+}

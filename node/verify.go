@@ -1,0 +1,82 @@
+package node
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/caisse-coop/caisse/federation"
+	"github.com/caisse-coop/caisse/ledger"
+	rpcv1 "github.com/caisse-coop/caisse/proto/caisse/rpc/v1"
+)
+
+// maxProblems caps the problems one Verify reports.
+const maxProblems = 100
+
+// Verify re-reads every entry in the store, re-verifies its signature over
+// its stored bytes and its place in its author's chain, rebuilds the
+// federation state from scratch and compares it with the live one.
+func (b *backend) Verify(ctx context.Context, _ *rpcv1.VerifyRequest) (*rpcv1.VerifyResponse, error) {
+	n := b.n
+	resp := &rpcv1.VerifyResponse{}
+	problem := func(format string, args ...any) {
+		if len(resp.Problems) < maxProblems {
+			resp.Problems = append(resp.Problems, fmt.Sprintf(format, args...))
+		}
+	}
+	// Writes wait while the store is verified, so that the rebuilt state
+	// can be compared with a live state that does not move.
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	state := federation.New()
+	genesis, err := findGenesis(n.store)
+	if err != nil {
+		return nil, err
+	}
+	if !genesis.IsZero() {
+		if err := state.Apply(genesis); err != nil {
+			problem("%s: does not apply: %v", genesis, err)
+		}
+	}
+	heads := map[ledger.Author]*ledger.Head{}
+	err = n.store.ScanAll(func(e ledger.Entry) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		resp.Entries++
+		fresh, err := ledger.Decode(e.Marshal())
+		if err != nil {
+			problem("%s: %v", e, err)
+			return nil
+		}
+		if err := ledger.CheckNext(heads[e.Author()], fresh); err != nil {
+			problem("%s: %v", e, err)
+		}
+		h := fresh.Head()
+		heads[e.Author()] = &h
+		if fresh.Hash() != genesis.Hash() {
+			if err := state.Apply(fresh); err != nil {
+				problem("%s: does not apply: %v", e, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp.Authors = uint32(len(heads))
+	vec, err := n.store.Vector()
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range vec.Authors() {
+		if got, h := heads[a], vec[a]; got == nil || got.Seq != h.Seq || got.Hash != h.Hash {
+			problem("%s: stored head %d/%s does not match its log", a.Short(), h.Seq, h.Hash.Short())
+		}
+	}
+	resp.StateHash = state.Hash().String()
+	if live := n.state.Hash(); live != state.Hash() {
+		problem("state rebuilt from the store (%s) differs from the live state (%s)", state.Hash().Short(), live.Short())
+	}
+	resp.Ok = len(resp.Problems) == 0
+	return resp, nil
+}
