@@ -21,7 +21,7 @@ func invalid(format string, args ...any) error {
 
 func (b *backend) Init(_ context.Context, r *rpcv1.InitRequest) (*rpcv1.InitResponse, error) {
 	c := Charter{Name: r.GetFederationName(), Currency: r.GetCurrency(), Exponent: r.GetExponent(), Rules: DefaultRules()}
-	if c.Currency == "" {
+	if c.Currency == "" && c.Exponent == 0 {
 		c.Currency, c.Exponent = "EUR", 2
 	}
 	if r.GetRules() != nil {
