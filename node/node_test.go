@@ -28,7 +28,10 @@ func testConfig(t *testing.T, dir string) Config {
 
 type tWriter struct{ t *testing.T }
 
-func (w tWriter) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }
+func (w tWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
 
 func mustNew(t *testing.T, cfg Config) *Node {
 	t.Helper()
