@@ -3,6 +3,8 @@ package ledger
 import (
 	"errors"
 	"fmt"
+
+	caissev1 "github.com/caisse-coop/caisse/proto/caisse/v1"
 )
 
 // CheckNext reports whether e can be appended to a log whose head is head;
@@ -29,6 +31,20 @@ func CheckNext(head *Head, e Entry) error {
 	return nil
 }
 
+// CheckFederation reports ErrWrongFederation unless e belongs to the
+// federation whose id is fed. A genesis founds the federation whose id is
+// its own hash; every other entry names its federation in its body.
+func CheckFederation(fed Hash, e Entry) error {
+	id := e.Federation()
+	if _, genesis := e.b.GetKind().(*caissev1.EntryBody_Genesis); genesis {
+		id = e.hash
+	}
+	if id != fed {
+		return fmt.Errorf("ledger: %s/%d: federation %s, want %s: %w", e.author.Short(), e.Seq(), id.Short(), fed.Short(), ErrWrongFederation)
+	}
+	return nil
+}
+
 // errBehind is returned by CheckNext for an entry at or below the head.
 var errBehind = errors.New("at or below the head")
 
@@ -40,6 +56,9 @@ func IsBehind(err error) bool { return errors.Is(err, errBehind) }
 // CheckStored compares an incoming entry with the one stored at its author
 // and seq: ErrDuplicate if they are the same entry, a *ForkError if not.
 func CheckStored(stored, incoming Entry) error {
+	if stored.author != incoming.author || stored.Seq() != incoming.Seq() {
+		return fmt.Errorf("ledger: compare %s with %s: not the same author and seq: %w", stored, incoming, ErrMalformed)
+	}
 	if stored.hash == incoming.hash {
 		return fmt.Errorf("ledger: %s/%d: %w", incoming.author.Short(), incoming.Seq(), ErrDuplicate)
 	}

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"fmt"
 
@@ -34,7 +35,14 @@ func Sign(key ed25519.PrivateKey, body *caissev1.EntryBody) (Entry, error) {
 	if len(key) != ed25519.PrivateKeySize {
 		return Entry{}, fmt.Errorf("ledger: sign: private key of %d bytes: %w", len(key), ErrMalformed)
 	}
-	pub := key.Public().(ed25519.PublicKey)
+	// crypto/ed25519 signs with the public half of key as given, without
+	// checking it against the seed: with a corrupted key file, or a seed
+	// joined to another collective's public key, it would sign entries that
+	// verify against no key, under an author whose secret we do not hold.
+	pub := ed25519.NewKeyFromSeed(key.Seed()).Public().(ed25519.PublicKey)
+	if !bytes.Equal(pub, key[ed25519.SeedSize:]) {
+		return Entry{}, fmt.Errorf("ledger: sign: private key whose public half %x is not derived from its seed: %w", []byte(key[ed25519.SeedSize:]), ErrMalformed)
+	}
 	if string(pub) != string(body.GetAuthor()) {
 		return Entry{}, fmt.Errorf("ledger: sign: body names author %x, key is %x: %w", body.GetAuthor(), []byte(pub), ErrWrongAuthor)
 	}
@@ -73,6 +81,7 @@ func Decode(raw []byte) (Entry, error) {
 }
 
 // FromProto is Decode for an entry already parsed from a larger message.
+// The entry keeps p's byte slices: the caller must not modify them after.
 func FromProto(p *caissev1.Entry) (Entry, error) {
 	e, err := fromParts(p.GetBody(), p.GetSignature())
 	if err != nil {

@@ -19,7 +19,7 @@ type Pseudonym [16]byte
 const PseudonymKeySize = 32
 
 // PseudonymFor derives the pseudonym of a person's name under a node's key.
-// Names are compared after Unicode NFC normalization, case folding and
+// Names are compared after Unicode NFC normalization, lower-casing and
 // collapsing of white space, so "Anne  Morel" and "anne morel" are one person.
 func PseudonymFor(key []byte, name string) Pseudonym {
 	m := hmac.New(sha256.New, key)
@@ -44,7 +44,7 @@ func ParsePseudonym(s string) (Pseudonym, error) {
 		return p, fmt.Errorf("ledger: pseudonym %q: want %d hex digits: %w", s, 2*len(p), ErrMalformed)
 	}
 	if _, err := hex.Decode(p[:], []byte(s)); err != nil {
-		return p, fmt.Errorf("ledger: pseudonym %q: %w", s, ErrMalformed)
+		return Pseudonym{}, fmt.Errorf("ledger: pseudonym %q: %w", s, ErrMalformed)
 	}
 	return p, nil
 }
