@@ -29,11 +29,16 @@ type Entry struct {
 	b      *caissev1.EntryBody
 }
 
-// Sign validates body, encodes it and signs it with key, which must be the
-// body's author.
-func Sign(key ed25519.PrivateKey, body *caissev1.EntryBody) (Entry, error) {
+// Signer signs entries with one key, checked once when the Signer is made.
+type Signer struct {
+	key    ed25519.PrivateKey
+	author Author
+}
+
+// NewSigner checks key and returns a Signer for it.
+func NewSigner(key ed25519.PrivateKey) (*Signer, error) {
 	if len(key) != ed25519.PrivateKeySize {
-		return Entry{}, fmt.Errorf("ledger: sign: private key of %d bytes: %w", len(key), ErrMalformed)
+		return nil, fmt.Errorf("ledger: sign: private key of %d bytes: %w", len(key), ErrMalformed)
 	}
 	// crypto/ed25519 signs with the public half of key as given, without
 	// checking it against the seed: with a corrupted key file, or a seed
@@ -41,8 +46,31 @@ func Sign(key ed25519.PrivateKey, body *caissev1.EntryBody) (Entry, error) {
 	// verify against no key, under an author whose secret we do not hold.
 	pub := ed25519.NewKeyFromSeed(key.Seed()).Public().(ed25519.PublicKey)
 	if !bytes.Equal(pub, key[ed25519.SeedSize:]) {
-		return Entry{}, fmt.Errorf("ledger: sign: private key whose public half %x is not derived from its seed: %w", []byte(key[ed25519.SeedSize:]), ErrMalformed)
+		return nil, fmt.Errorf("ledger: sign: private key whose public half %x is not derived from its seed: %w", []byte(key[ed25519.SeedSize:]), ErrMalformed)
 	}
+	s := &Signer{key: key}
+	copy(s.author[:], pub)
+	return s, nil
+}
+
+// Author is the signer's key, the author of the entries it signs.
+func (s *Signer) Author() Author { return s.author }
+
+// Sign validates body, encodes it and signs it with key, which must be the
+// body's author. A node that signs many entries keeps a Signer instead,
+// which checks the key once.
+func Sign(key ed25519.PrivateKey, body *caissev1.EntryBody) (Entry, error) {
+	s, err := NewSigner(key)
+	if err != nil {
+		return Entry{}, err
+	}
+	return s.Sign(body)
+}
+
+// Sign validates body, encodes it and signs it; body must name the signer
+// as its author.
+func (s *Signer) Sign(body *caissev1.EntryBody) (Entry, error) {
+	pub := s.author[:]
 	if string(pub) != string(body.GetAuthor()) {
 		return Entry{}, fmt.Errorf("ledger: sign: body names author %x, key is %x: %w", body.GetAuthor(), []byte(pub), ErrWrongAuthor)
 	}
@@ -53,7 +81,7 @@ func Sign(key ed25519.PrivateKey, body *caissev1.EntryBody) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("ledger: sign: encode body: %w", err)
 	}
-	sig := ed25519.Sign(key, signedMessage(raw))
+	sig := ed25519.Sign(s.key, signedMessage(raw))
 	e := Entry{body: raw, sig: sig, hash: HashBody(raw), b: proto.CloneOf(body)}
 	copy(e.author[:], pub)
 	if e.Size() > MaxEntrySize {

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-
-	"github.com/caisse-coop/caisse/ledger"
 )
 
 // Files in the data directory.
@@ -119,11 +117,4 @@ func checkPrivate(path string) error {
 		return fmt.Errorf("node: %s has mode %v: others can read it; run chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
 	return nil
-}
-
-// authorOf returns the ledger author of a key.
-func authorOf(key ed25519.PrivateKey) ledger.Author {
-	var a ledger.Author
-	copy(a[:], key.Public().(ed25519.PublicKey))
-	return a
 }

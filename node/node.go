@@ -26,6 +26,7 @@ type Node struct {
 	cfg     Config
 	log     *slog.Logger
 	key     ed25519.PrivateKey
+	signer  *ledger.Signer
 	self    ledger.Author
 	pseudo  []byte // local key of member pseudonyms
 	reg     *register
@@ -58,7 +59,10 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.key, n.self = key, authorOf(key)
+	if n.signer, err = ledger.NewSigner(key); err != nil {
+		return nil, fmt.Errorf("node: key %s: %w", filepath.Join(cfg.DataDir, keyFile), err)
+	}
+	n.key, n.self = key, n.signer.Author()
 	if created {
 		n.log.Info("created node key", "author", n.self.Short(), "file", filepath.Join(cfg.DataDir, keyFile))
 	}
@@ -161,7 +165,7 @@ func (n *Node) append(kind func(*caissev1.EntryBody)) (ledger.Entry, error) {
 // commitLocked signs body, checks it against the state, stores it durably
 // and applies it. n.mu is held.
 func (n *Node) commitLocked(body *caissev1.EntryBody) (ledger.Entry, error) {
-	e, err := ledger.Sign(n.key, body)
+	e, err := n.signer.Sign(body)
 	if err != nil {
 		return ledger.Entry{}, fmt.Errorf("node: sign: %w", err)
 	}
