@@ -239,6 +239,12 @@ func KindName(b *caissev1.EntryBody) string {
 		return "disbursement"
 	case *caissev1.EntryBody_Correction:
 		return "correction"
+	case *caissev1.EntryBody_Application:
+		return "application"
+	case *caissev1.EntryBody_Proposal:
+		return "proposal"
+	case *caissev1.EntryBody_Vote:
+		return "vote"
 	case nil:
 		return "none"
 	}

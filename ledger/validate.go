@@ -78,6 +78,24 @@ func checkBody(b *caissev1.EntryBody) error {
 		if err := checkText("reason", c.GetReason(), 1, MaxNoteLen); err != nil {
 			return err
 		}
+	case *caissev1.EntryBody_Application:
+		if b.GetSeq() != 1 {
+			return fmt.Errorf("an application must be the first entry of its author's log, not seq %d: %w", b.GetSeq(), ErrMalformed)
+		}
+		if err := checkText("collective name", k.Application.GetName(), 1, MaxNameLen); err != nil {
+			return err
+		}
+		return checkText("note", k.Application.GetNote(), 0, MaxNoteLen)
+	case *caissev1.EntryBody_Proposal:
+		return checkProposal(k.Proposal)
+	case *caissev1.EntryBody_Vote:
+		v := k.Vote
+		if len(v.GetProposal()) != len(Hash{}) {
+			return fmt.Errorf("vote: proposal hash of %d bytes: %w", len(v.GetProposal()), ErrMalformed)
+		}
+		if _, ok := caissev1.Choice_name[int32(v.GetChoice())]; !ok || v.GetChoice() == caissev1.Choice_CHOICE_UNSPECIFIED {
+			return fmt.Errorf("vote: choice %d: %w", v.GetChoice(), ErrMalformed)
+		}
 	case nil:
 		return fmt.Errorf("no kind: %w", ErrMalformed)
 	default:
@@ -204,4 +222,20 @@ func CheckRules(r *caissev1.Rules, isMember func([]byte) bool) error {
 		return fmt.Errorf("rules: reserve holder %x is not a member: %w", r.GetReserveHolder(), ErrMalformed)
 	}
 	return nil
+}
+
+func checkProposal(p *caissev1.Proposal) error {
+	var key []byte
+	switch a := p.GetAction().(type) {
+	case *caissev1.Proposal_Admit:
+		key = a.Admit.GetApplicant()
+	case *caissev1.Proposal_Exclude:
+		key = a.Exclude.GetMember()
+	default:
+		return fmt.Errorf("proposal: no action: %w", ErrMalformed)
+	}
+	if len(key) != ed25519.PublicKeySize {
+		return fmt.Errorf("proposal: key of %d bytes: %w", len(key), ErrMalformed)
+	}
+	return checkText("note", p.GetNote(), 0, MaxNoteLen)
 }

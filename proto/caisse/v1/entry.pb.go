@@ -197,6 +197,58 @@ func (DisbursementCategory) EnumDescriptor() ([]byte, []int) {
 	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{2}
 }
 
+type Choice int32
+
+const (
+	Choice_CHOICE_UNSPECIFIED Choice = 0
+	Choice_CHOICE_YES         Choice = 1
+	Choice_CHOICE_NO          Choice = 2
+	Choice_CHOICE_ABSTAIN     Choice = 3
+)
+
+// Enum value maps for Choice.
+var (
+	Choice_name = map[int32]string{
+		0: "CHOICE_UNSPECIFIED",
+		1: "CHOICE_YES",
+		2: "CHOICE_NO",
+		3: "CHOICE_ABSTAIN",
+	}
+	Choice_value = map[string]int32{
+		"CHOICE_UNSPECIFIED": 0,
+		"CHOICE_YES":         1,
+		"CHOICE_NO":          2,
+		"CHOICE_ABSTAIN":     3,
+	}
+)
+
+func (x Choice) Enum() *Choice {
+	p := new(Choice)
+	*p = x
+	return p
+}
+
+func (x Choice) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Choice) Descriptor() protoreflect.EnumDescriptor {
+	return file_caisse_v1_entry_proto_enumTypes[3].Descriptor()
+}
+
+func (Choice) Type() protoreflect.EnumType {
+	return &file_caisse_v1_entry_proto_enumTypes[3]
+}
+
+func (x Choice) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Choice.Descriptor instead.
+func (Choice) EnumDescriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{3}
+}
+
 // Entry is the unit of storage and replication.
 type Entry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -273,6 +325,9 @@ type EntryBody struct {
 	//	*EntryBody_Contribution
 	//	*EntryBody_Disbursement
 	//	*EntryBody_Correction
+	//	*EntryBody_Application
+	//	*EntryBody_Proposal
+	//	*EntryBody_Vote
 	Kind          isEntryBody_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -386,6 +441,33 @@ func (x *EntryBody) GetCorrection() *Correction {
 	return nil
 }
 
+func (x *EntryBody) GetApplication() *Application {
+	if x != nil {
+		if x, ok := x.Kind.(*EntryBody_Application); ok {
+			return x.Application
+		}
+	}
+	return nil
+}
+
+func (x *EntryBody) GetProposal() *Proposal {
+	if x != nil {
+		if x, ok := x.Kind.(*EntryBody_Proposal); ok {
+			return x.Proposal
+		}
+	}
+	return nil
+}
+
+func (x *EntryBody) GetVote() *Vote {
+	if x != nil {
+		if x, ok := x.Kind.(*EntryBody_Vote); ok {
+			return x.Vote
+		}
+	}
+	return nil
+}
+
 type isEntryBody_Kind interface {
 	isEntryBody_Kind()
 }
@@ -406,6 +488,18 @@ type EntryBody_Correction struct {
 	Correction *Correction `protobuf:"bytes,13,opt,name=correction,proto3,oneof"`
 }
 
+type EntryBody_Application struct {
+	Application *Application `protobuf:"bytes,14,opt,name=application,proto3,oneof"`
+}
+
+type EntryBody_Proposal struct {
+	Proposal *Proposal `protobuf:"bytes,15,opt,name=proposal,proto3,oneof"`
+}
+
+type EntryBody_Vote struct {
+	Vote *Vote `protobuf:"bytes,16,opt,name=vote,proto3,oneof"`
+}
+
 func (*EntryBody_Genesis) isEntryBody_Kind() {}
 
 func (*EntryBody_Contribution) isEntryBody_Kind() {}
@@ -413,6 +507,12 @@ func (*EntryBody_Contribution) isEntryBody_Kind() {}
 func (*EntryBody_Disbursement) isEntryBody_Kind() {}
 
 func (*EntryBody_Correction) isEntryBody_Kind() {}
+
+func (*EntryBody_Application) isEntryBody_Kind() {}
+
+func (*EntryBody_Proposal) isEntryBody_Kind() {}
+
+func (*EntryBody_Vote) isEntryBody_Kind() {}
 
 // HLC is a hybrid logical clock reading.
 type HLC struct {
@@ -1119,6 +1219,355 @@ func (x *Correction) GetReason() string {
 	return ""
 }
 
+// Application is a collective's request to join: the first entry of the
+// applicant's own log. Until the members admit it, it is the only entry of
+// the applicant that nodes accept and relay.
+type Application struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the collective's public name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// note introduces the collective to the members: public, no personal data.
+	Note          string `protobuf:"bytes,2,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Application) Reset() {
+	*x = Application{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Application) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Application) ProtoMessage() {}
+
+func (x *Application) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Application.ProtoReflect.Descriptor instead.
+func (*Application) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Application) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Application) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// Proposal asks the members to decide. Its id is the hash of its entry.
+type Proposal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Action:
+	//
+	//	*Proposal_Admit
+	//	*Proposal_Exclude
+	Action isProposal_Action `protobuf_oneof:"action"`
+	// note explains the proposal: public, no personal data.
+	Note          string `protobuf:"bytes,10,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Proposal) Reset() {
+	*x = Proposal{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Proposal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Proposal) ProtoMessage() {}
+
+func (x *Proposal) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Proposal.ProtoReflect.Descriptor instead.
+func (*Proposal) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Proposal) GetAction() isProposal_Action {
+	if x != nil {
+		return x.Action
+	}
+	return nil
+}
+
+func (x *Proposal) GetAdmit() *Admit {
+	if x != nil {
+		if x, ok := x.Action.(*Proposal_Admit); ok {
+			return x.Admit
+		}
+	}
+	return nil
+}
+
+func (x *Proposal) GetExclude() *Exclude {
+	if x != nil {
+		if x, ok := x.Action.(*Proposal_Exclude); ok {
+			return x.Exclude
+		}
+	}
+	return nil
+}
+
+func (x *Proposal) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type isProposal_Action interface {
+	isProposal_Action()
+}
+
+type Proposal_Admit struct {
+	Admit *Admit `protobuf:"bytes,1,opt,name=admit,proto3,oneof"`
+}
+
+type Proposal_Exclude struct {
+	Exclude *Exclude `protobuf:"bytes,2,opt,name=exclude,proto3,oneof"` // 3 is kept for rule changes.
+}
+
+func (*Proposal_Admit) isProposal_Action() {}
+
+func (*Proposal_Exclude) isProposal_Action() {}
+
+// Admit proposes to admit an applicant.
+type Admit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// applicant is the key of the collective that applied.
+	Applicant     []byte `protobuf:"bytes,1,opt,name=applicant,proto3" json:"applicant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Admit) Reset() {
+	*x = Admit{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Admit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Admit) ProtoMessage() {}
+
+func (x *Admit) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Admit.ProtoReflect.Descriptor instead.
+func (*Admit) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Admit) GetApplicant() []byte {
+	if x != nil {
+		return x.Applicant
+	}
+	return nil
+}
+
+// Exclude proposes to exclude a member.
+type Exclude struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Member        []byte                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Exclude) Reset() {
+	*x = Exclude{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Exclude) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Exclude) ProtoMessage() {}
+
+func (x *Exclude) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Exclude.ProtoReflect.Descriptor instead.
+func (*Exclude) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Exclude) GetMember() []byte {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// Vote is a member's vote on a proposal. A member's last vote on a proposal
+// before the proposal is decided counts.
+type Vote struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// proposal is the hash of the proposal's entry.
+	Proposal      []byte `protobuf:"bytes,1,opt,name=proposal,proto3" json:"proposal,omitempty"`
+	Choice        Choice `protobuf:"varint,2,opt,name=choice,proto3,enum=caisse.v1.Choice" json:"choice,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Vote) Reset() {
+	*x = Vote{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Vote) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Vote) ProtoMessage() {}
+
+func (x *Vote) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Vote.ProtoReflect.Descriptor instead.
+func (*Vote) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Vote) GetProposal() []byte {
+	if x != nil {
+		return x.Proposal
+	}
+	return nil
+}
+
+func (x *Vote) GetChoice() Choice {
+	if x != nil {
+		return x.Choice
+	}
+	return Choice_CHOICE_UNSPECIFIED
+}
+
+// ForkProof is two valid entries signed by the same author with the same
+// seq: proof that the author equivocated. It is replicated to every node.
+type ForkProof struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	First         *Entry                 `protobuf:"bytes,1,opt,name=first,proto3" json:"first,omitempty"`
+	Second        *Entry                 `protobuf:"bytes,2,opt,name=second,proto3" json:"second,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForkProof) Reset() {
+	*x = ForkProof{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForkProof) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForkProof) ProtoMessage() {}
+
+func (x *ForkProof) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForkProof.ProtoReflect.Descriptor instead.
+func (*ForkProof) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ForkProof) GetFirst() *Entry {
+	if x != nil {
+		return x.First
+	}
+	return nil
+}
+
+func (x *ForkProof) GetSecond() *Entry {
+	if x != nil {
+		return x.Second
+	}
+	return nil
+}
+
 var File_caisse_v1_entry_proto protoreflect.FileDescriptor
 
 const file_caisse_v1_entry_proto_rawDesc = "" +
@@ -1126,7 +1575,7 @@ const file_caisse_v1_entry_proto_rawDesc = "" +
 	"\x15caisse/v1/entry.proto\x12\tcaisse.v1\"9\n" +
 	"\x05Entry\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\fR\x04body\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xfc\x02\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\x92\x04\n" +
 	"\tEntryBody\x12\x1e\n" +
 	"\n" +
 	"federation\x18\x01 \x01(\fR\n" +
@@ -1141,7 +1590,10 @@ const file_caisse_v1_entry_proto_rawDesc = "" +
 	"\fdisbursement\x18\f \x01(\v2\x17.caisse.v1.DisbursementH\x00R\fdisbursement\x127\n" +
 	"\n" +
 	"correction\x18\r \x01(\v2\x15.caisse.v1.CorrectionH\x00R\n" +
-	"correctionB\x06\n" +
+	"correction\x12:\n" +
+	"\vapplication\x18\x0e \x01(\v2\x16.caisse.v1.ApplicationH\x00R\vapplication\x121\n" +
+	"\bproposal\x18\x0f \x01(\v2\x13.caisse.v1.ProposalH\x00R\bproposal\x12%\n" +
+	"\x04vote\x18\x10 \x01(\v2\x0f.caisse.v1.VoteH\x00R\x04voteB\x06\n" +
 	"\x04kind\"8\n" +
 	"\x03HLC\x12\x17\n" +
 	"\awall_ms\x18\x01 \x01(\x04R\x06wallMs\x12\x18\n" +
@@ -1197,7 +1649,26 @@ const file_caisse_v1_entry_proto_rawDesc = "" +
 	"target_seq\x18\x01 \x01(\x04R\ttargetSeq\x12\x1f\n" +
 	"\vtarget_hash\x18\x02 \x01(\fR\n" +
 	"targetHash\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason*J\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"5\n" +
+	"\vApplication\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04note\x18\x02 \x01(\tR\x04note\"\x82\x01\n" +
+	"\bProposal\x12(\n" +
+	"\x05admit\x18\x01 \x01(\v2\x10.caisse.v1.AdmitH\x00R\x05admit\x12.\n" +
+	"\aexclude\x18\x02 \x01(\v2\x12.caisse.v1.ExcludeH\x00R\aexclude\x12\x12\n" +
+	"\x04note\x18\n" +
+	" \x01(\tR\x04noteB\b\n" +
+	"\x06action\"%\n" +
+	"\x05Admit\x12\x1c\n" +
+	"\tapplicant\x18\x01 \x01(\fR\tapplicant\"!\n" +
+	"\aExclude\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\fR\x06member\"M\n" +
+	"\x04Vote\x12\x1a\n" +
+	"\bproposal\x18\x01 \x01(\fR\bproposal\x12)\n" +
+	"\x06choice\x18\x02 \x01(\x0e2\x11.caisse.v1.ChoiceR\x06choice\"]\n" +
+	"\tForkProof\x12&\n" +
+	"\x05first\x18\x01 \x01(\v2\x10.caisse.v1.EntryR\x05first\x12(\n" +
+	"\x06second\x18\x02 \x01(\v2\x10.caisse.v1.EntryR\x06second*J\n" +
 	"\fPeriodLength\x12\x1d\n" +
 	"\x19PERIOD_LENGTH_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17PERIOD_LENGTH_MONTH_UTC\x10\x01*\xc9\x01\n" +
@@ -1214,7 +1685,13 @@ const file_caisse_v1_entry_proto_rawDesc = "" +
 	"\x1eDISBURSEMENT_CATEGORY_HARDSHIP\x10\x03\x12#\n" +
 	"\x1fDISBURSEMENT_CATEGORY_EQUIPMENT\x10\x04\x12\"\n" +
 	"\x1eDISBURSEMENT_CATEGORY_TRAINING\x10\x05\x12\x1f\n" +
-	"\x1bDISBURSEMENT_CATEGORY_OTHER\x10\x06B8Z6github.com/caisse-coop/caisse/proto/caisse/v1;caissev1b\x06proto3"
+	"\x1bDISBURSEMENT_CATEGORY_OTHER\x10\x06*S\n" +
+	"\x06Choice\x12\x16\n" +
+	"\x12CHOICE_UNSPECIFIED\x10\x00\x12\x0e\n" +
+	"\n" +
+	"CHOICE_YES\x10\x01\x12\r\n" +
+	"\tCHOICE_NO\x10\x02\x12\x12\n" +
+	"\x0eCHOICE_ABSTAIN\x10\x03B8Z6github.com/caisse-coop/caisse/proto/caisse/v1;caissev1b\x06proto3"
 
 var (
 	file_caisse_v1_entry_proto_rawDescOnce sync.Once
@@ -1228,44 +1705,59 @@ func file_caisse_v1_entry_proto_rawDescGZIP() []byte {
 	return file_caisse_v1_entry_proto_rawDescData
 }
 
-var file_caisse_v1_entry_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_caisse_v1_entry_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_caisse_v1_entry_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_caisse_v1_entry_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_caisse_v1_entry_proto_goTypes = []any{
 	(PeriodLength)(0),         // 0: caisse.v1.PeriodLength
 	(ContributionCategory)(0), // 1: caisse.v1.ContributionCategory
 	(DisbursementCategory)(0), // 2: caisse.v1.DisbursementCategory
-	(*Entry)(nil),             // 3: caisse.v1.Entry
-	(*EntryBody)(nil),         // 4: caisse.v1.EntryBody
-	(*HLC)(nil),               // 5: caisse.v1.HLC
-	(*Genesis)(nil),           // 6: caisse.v1.Genesis
-	(*Currency)(nil),          // 7: caisse.v1.Currency
-	(*Member)(nil),            // 8: caisse.v1.Member
-	(*Rules)(nil),             // 9: caisse.v1.Rules
-	(*KeyWeights)(nil),        // 10: caisse.v1.KeyWeights
-	(*Rate)(nil),              // 11: caisse.v1.Rate
-	(*Contribution)(nil),      // 12: caisse.v1.Contribution
-	(*Disbursement)(nil),      // 13: caisse.v1.Disbursement
-	(*Correction)(nil),        // 14: caisse.v1.Correction
+	(Choice)(0),               // 3: caisse.v1.Choice
+	(*Entry)(nil),             // 4: caisse.v1.Entry
+	(*EntryBody)(nil),         // 5: caisse.v1.EntryBody
+	(*HLC)(nil),               // 6: caisse.v1.HLC
+	(*Genesis)(nil),           // 7: caisse.v1.Genesis
+	(*Currency)(nil),          // 8: caisse.v1.Currency
+	(*Member)(nil),            // 9: caisse.v1.Member
+	(*Rules)(nil),             // 10: caisse.v1.Rules
+	(*KeyWeights)(nil),        // 11: caisse.v1.KeyWeights
+	(*Rate)(nil),              // 12: caisse.v1.Rate
+	(*Contribution)(nil),      // 13: caisse.v1.Contribution
+	(*Disbursement)(nil),      // 14: caisse.v1.Disbursement
+	(*Correction)(nil),        // 15: caisse.v1.Correction
+	(*Application)(nil),       // 16: caisse.v1.Application
+	(*Proposal)(nil),          // 17: caisse.v1.Proposal
+	(*Admit)(nil),             // 18: caisse.v1.Admit
+	(*Exclude)(nil),           // 19: caisse.v1.Exclude
+	(*Vote)(nil),              // 20: caisse.v1.Vote
+	(*ForkProof)(nil),         // 21: caisse.v1.ForkProof
 }
 var file_caisse_v1_entry_proto_depIdxs = []int32{
-	5,  // 0: caisse.v1.EntryBody.time:type_name -> caisse.v1.HLC
-	6,  // 1: caisse.v1.EntryBody.genesis:type_name -> caisse.v1.Genesis
-	12, // 2: caisse.v1.EntryBody.contribution:type_name -> caisse.v1.Contribution
-	13, // 3: caisse.v1.EntryBody.disbursement:type_name -> caisse.v1.Disbursement
-	14, // 4: caisse.v1.EntryBody.correction:type_name -> caisse.v1.Correction
-	7,  // 5: caisse.v1.Genesis.currency:type_name -> caisse.v1.Currency
-	0,  // 6: caisse.v1.Genesis.period_length:type_name -> caisse.v1.PeriodLength
-	8,  // 7: caisse.v1.Genesis.members:type_name -> caisse.v1.Member
-	9,  // 8: caisse.v1.Genesis.rules:type_name -> caisse.v1.Rules
-	10, // 9: caisse.v1.Rules.weights:type_name -> caisse.v1.KeyWeights
-	11, // 10: caisse.v1.Rules.rates:type_name -> caisse.v1.Rate
-	1,  // 11: caisse.v1.Contribution.category:type_name -> caisse.v1.ContributionCategory
-	2,  // 12: caisse.v1.Disbursement.category:type_name -> caisse.v1.DisbursementCategory
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	6,  // 0: caisse.v1.EntryBody.time:type_name -> caisse.v1.HLC
+	7,  // 1: caisse.v1.EntryBody.genesis:type_name -> caisse.v1.Genesis
+	13, // 2: caisse.v1.EntryBody.contribution:type_name -> caisse.v1.Contribution
+	14, // 3: caisse.v1.EntryBody.disbursement:type_name -> caisse.v1.Disbursement
+	15, // 4: caisse.v1.EntryBody.correction:type_name -> caisse.v1.Correction
+	16, // 5: caisse.v1.EntryBody.application:type_name -> caisse.v1.Application
+	17, // 6: caisse.v1.EntryBody.proposal:type_name -> caisse.v1.Proposal
+	20, // 7: caisse.v1.EntryBody.vote:type_name -> caisse.v1.Vote
+	8,  // 8: caisse.v1.Genesis.currency:type_name -> caisse.v1.Currency
+	0,  // 9: caisse.v1.Genesis.period_length:type_name -> caisse.v1.PeriodLength
+	9,  // 10: caisse.v1.Genesis.members:type_name -> caisse.v1.Member
+	10, // 11: caisse.v1.Genesis.rules:type_name -> caisse.v1.Rules
+	11, // 12: caisse.v1.Rules.weights:type_name -> caisse.v1.KeyWeights
+	12, // 13: caisse.v1.Rules.rates:type_name -> caisse.v1.Rate
+	1,  // 14: caisse.v1.Contribution.category:type_name -> caisse.v1.ContributionCategory
+	2,  // 15: caisse.v1.Disbursement.category:type_name -> caisse.v1.DisbursementCategory
+	18, // 16: caisse.v1.Proposal.admit:type_name -> caisse.v1.Admit
+	19, // 17: caisse.v1.Proposal.exclude:type_name -> caisse.v1.Exclude
+	3,  // 18: caisse.v1.Vote.choice:type_name -> caisse.v1.Choice
+	4,  // 19: caisse.v1.ForkProof.first:type_name -> caisse.v1.Entry
+	4,  // 20: caisse.v1.ForkProof.second:type_name -> caisse.v1.Entry
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_caisse_v1_entry_proto_init() }
@@ -1278,14 +1770,21 @@ func file_caisse_v1_entry_proto_init() {
 		(*EntryBody_Contribution)(nil),
 		(*EntryBody_Disbursement)(nil),
 		(*EntryBody_Correction)(nil),
+		(*EntryBody_Application)(nil),
+		(*EntryBody_Proposal)(nil),
+		(*EntryBody_Vote)(nil),
+	}
+	file_caisse_v1_entry_proto_msgTypes[13].OneofWrappers = []any{
+		(*Proposal_Admit)(nil),
+		(*Proposal_Exclude)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_caisse_v1_entry_proto_rawDesc), len(file_caisse_v1_entry_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   12,
+			NumEnums:      4,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
