@@ -32,6 +32,11 @@ type Store interface {
 	// MaxTime returns the latest time of any stored entry: the high-water
 	// mark a Clock restarts from.
 	MaxTime() (HLC, error)
+	// AddFork stores a fork proof durably. Only the first proof for an
+	// author and seq is kept; another one for the same place returns nil.
+	AddFork(p ForkProof) error
+	// Forks returns every proof held, by author in byte order, then seq.
+	Forks() ([]ForkProof, error)
 	// Close releases the store. Every call after the first returns
 	// ErrClosed, as does every other method.
 	Close() error

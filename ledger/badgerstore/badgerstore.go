@@ -570,6 +570,59 @@ func (s *Store) Count() (uint64, error) {
 	return n, err
 }
 
+// AddFork implements ledger.Store.
+func (s *Store) AddFork(p ledger.ForkProof) error {
+	if _, err := ledger.NewForkProof(p.A, p.B); err != nil {
+		return fmt.Errorf("badgerstore: add fork: %w", err)
+	}
+	if err := s.enter("add fork"); err != nil {
+		return err
+	}
+	defer s.active.Done()
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	key := forkKey(p.Author(), p.Seq())
+	err := s.db.Update(func(txn *badger.Txn) error {
+		if _, err := txn.Get(key); err == nil {
+			return nil // only the first proof for a place is kept
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		if s.failCommit != nil {
+			if err := s.failCommit(); err != nil {
+				return err
+			}
+		}
+		return txn.Set(key, p.Marshal())
+	})
+	if err != nil {
+		return fmt.Errorf("badgerstore: add fork %s: %w", p, err)
+	}
+	return nil
+}
+
+// Forks implements ledger.Store.
+func (s *Store) Forks() ([]ledger.ForkProof, error) {
+	var out []ledger.ForkProof
+	err := s.view("forks", func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixFork}, PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			raw, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			p, err := ledger.DecodeForkProofUnverified(raw)
+			if err != nil {
+				return fmt.Errorf("badgerstore: fork proof under %x: %w: %w", it.Item().Key(), err, ErrCorrupt)
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
+}
+
 // MaxTime implements ledger.Store.
 func (s *Store) MaxTime() (ledger.HLC, error) {
 	var t ledger.HLC

@@ -26,6 +26,7 @@ import (
 const (
 	prefixEntry = 'e'
 	prefixHead  = 'h'
+	prefixFork  = 'f' // "f" + author + seq (big-endian): a ledger.ForkProof
 )
 
 var (
@@ -113,4 +114,9 @@ func decodeUint64(name string, b []byte) (uint64, error) {
 		return 0, fmt.Errorf("%s of %d bytes, want 8: %w", name, len(b), ErrCorrupt)
 	}
 	return binary.BigEndian.Uint64(b), nil
+}
+
+func forkKey(a ledger.Author, s ledger.Seq) []byte {
+	k := append([]byte{prefixFork}, a[:]...)
+	return binary.BigEndian.AppendUint64(k, uint64(s))
 }

@@ -44,6 +44,7 @@ func Store(t *testing.T, open func(t testing.TB) ledger.Store) {
 		{"MaxTime", s.testMaxTime},
 		{"Close", s.testClose},
 		{"Concurrent", s.testConcurrent},
+		{"ForkProofs", s.testForkProofs},
 	} {
 		t.Run(tc.name, tc.run)
 	}
@@ -782,4 +783,72 @@ func (s suite) testConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	checkState(t, st, wantState(all...))
+}
+
+func (s suite) testForkProofs(t *testing.T) {
+	st := s.store(t)
+	f := newFixture(t)
+	if got, err := st.Forks(); err != nil || len(got) != 0 {
+		t.Fatalf("Forks of an empty store = %v, %v; want none", got, err)
+	}
+	b1 := f.b.Contribution(t, f.fed, 1, Period)
+	c1 := f.c.Contribution(t, f.fed, 1, Period)
+	c2 := f.c.Contribution(t, f.fed, 2, Period)
+	mustAppend(t, st, f.genesis, b1, c1, c2)
+	var fe *ledger.ForkError
+	if err := st.Append(f.c.Fork(t, f.fed, 2)); !errors.As(err, &fe) {
+		t.Fatalf("Append of a fork = %v, want a *ForkError", err)
+	}
+	proofC, err := fe.Proof()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proofB, err := ledger.NewForkProof(f.b.Fork(t, f.fed, 1), b1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []ledger.ForkProof{proofC, proofB, proofC} { // the second proofC is kept once
+		if err := st.AddFork(p); err != nil {
+			t.Fatalf("AddFork(%s): %v", p, err)
+		}
+	}
+	// Another proof for a place already proven is ignored.
+	other, err := ledger.NewForkProof(f.c.Fork(t, f.fed, 2), c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddFork(other); err != nil {
+		t.Fatalf("AddFork of a second proof for c/2: %v", err)
+	}
+	got, err := st.Forks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ledger.ForkProof{proofB, proofC}
+	if f.b.ID[0] > f.c.ID[0] || (f.b.ID[0] == f.c.ID[0] && string(f.b.ID[:]) > string(f.c.ID[:])) {
+		want = []ledger.ForkProof{proofC, proofB}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Forks = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].A.Hash() != want[i].A.Hash() || got[i].B.Hash() != want[i].B.Hash() {
+			t.Errorf("Forks[%d] = %s, want %s", i, got[i], want[i])
+		}
+	}
+	// Not a fork: refused, nothing stored.
+	if err := st.AddFork(ledger.ForkProof{A: c1, B: c1}); !errors.Is(err, ledger.ErrMalformed) {
+		t.Errorf("AddFork of one entry twice = %v, want ErrMalformed", err)
+	}
+	// The stored logs are untouched by proofs.
+	checkState(t, st, wantState(f.genesis, b1, c1, c2))
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Forks(); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("Forks after Close = %v, want ErrClosed", err)
+	}
+	if err := st.AddFork(proofB); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("AddFork after Close = %v, want ErrClosed", err)
+	}
 }

@@ -44,13 +44,19 @@ type Store struct {
 	logs   map[ledger.Author][]ledger.Entry // each log in seq order: logs[a][i] has seq i+1
 	count  uint64
 	max    ledger.HLC
+	forks  map[forkID]ledger.ForkProof
+}
+
+type forkID struct {
+	a ledger.Author
+	s ledger.Seq
 }
 
 var _ ledger.Store = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{logs: make(map[ledger.Author][]ledger.Entry)}
+	return &Store{logs: make(map[ledger.Author][]ledger.Entry), forks: make(map[forkID]ledger.ForkProof)}
 }
 
 // Append implements ledger.Store. Every entry is checked against its
@@ -239,6 +245,59 @@ func (s *Store) MaxTime() (ledger.HLC, error) {
 	}
 	defer s.mu.Unlock()
 	return s.max, nil
+}
+
+// AddFork implements ledger.Store.
+func (s *Store) AddFork(p ledger.ForkProof) error {
+	if _, err := ledger.NewForkProof(p.A, p.B); err != nil {
+		return fmt.Errorf("memstore: add fork: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("memstore: add fork: %w", ledger.ErrClosed)
+	}
+	id := forkID{p.Author(), p.Seq()}
+	if _, ok := s.forks[id]; ok {
+		return nil
+	}
+	if s.FailCommit != nil {
+		if err := s.FailCommit(); err != nil {
+			return fmt.Errorf("memstore: add fork: %w", err)
+		}
+	}
+	s.forks[id] = p
+	return nil
+}
+
+// Forks implements ledger.Store.
+func (s *Store) Forks() ([]ledger.ForkProof, error) {
+	if err := s.read("forks"); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := make([]ledger.ForkProof, 0, len(s.forks))
+	for _, p := range s.forks {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(x, y ledger.ForkProof) int {
+		xa, ya := x.Author(), y.Author()
+		if c := bytes.Compare(xa[:], ya[:]); c != 0 {
+			return c
+		}
+		return cmpSeq(x.Seq(), y.Seq())
+	})
+	return out, nil
+}
+
+func cmpSeq(a, b ledger.Seq) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // Close implements ledger.Store. It drops the entries.
