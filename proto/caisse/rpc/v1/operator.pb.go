@@ -27,6 +27,1417 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// JoinToken is what an invitation carries, encoded by Invite.
+type JoinToken struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Federation []byte                 `protobuf:"bytes,1,opt,name=federation,proto3" json:"federation,omitempty"`
+	// gossip_key encrypts the federation's membership gossip.
+	GossipKey []byte `protobuf:"bytes,2,opt,name=gossip_key,json=gossipKey,proto3" json:"gossip_key,omitempty"`
+	// gossip_seeds are memberlist addresses (host:port) of members.
+	GossipSeeds []string `protobuf:"bytes,3,rep,name=gossip_seeds,json=gossipSeeds,proto3" json:"gossip_seeds,omitempty"`
+	// inviter is the key of the inviting node; inviter_addr its sync address.
+	Inviter       []byte `protobuf:"bytes,4,opt,name=inviter,proto3" json:"inviter,omitempty"`
+	InviterAddr   string `protobuf:"bytes,5,opt,name=inviter_addr,json=inviterAddr,proto3" json:"inviter_addr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinToken) Reset() {
+	*x = JoinToken{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinToken) ProtoMessage() {}
+
+func (x *JoinToken) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
+func (*JoinToken) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *JoinToken) GetFederation() []byte {
+	if x != nil {
+		return x.Federation
+	}
+	return nil
+}
+
+func (x *JoinToken) GetGossipKey() []byte {
+	if x != nil {
+		return x.GossipKey
+	}
+	return nil
+}
+
+func (x *JoinToken) GetGossipSeeds() []string {
+	if x != nil {
+		return x.GossipSeeds
+	}
+	return nil
+}
+
+func (x *JoinToken) GetInviter() []byte {
+	if x != nil {
+		return x.Inviter
+	}
+	return nil
+}
+
+func (x *JoinToken) GetInviterAddr() string {
+	if x != nil {
+		return x.InviterAddr
+	}
+	return ""
+}
+
+type InviteRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InviteRequest) Reset() {
+	*x = InviteRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InviteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InviteRequest) ProtoMessage() {}
+
+func (x *InviteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InviteRequest.ProtoReflect.Descriptor instead.
+func (*InviteRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{1}
+}
+
+type InviteResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// token is given to the new collective, by a safe channel: it holds the
+	// gossip key.
+	Token         string   `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	FederationId  string   `protobuf:"bytes,2,opt,name=federation_id,json=federationId,proto3" json:"federation_id,omitempty"`
+	InviterId     string   `protobuf:"bytes,3,opt,name=inviter_id,json=inviterId,proto3" json:"inviter_id,omitempty"`
+	GossipSeeds   []string `protobuf:"bytes,4,rep,name=gossip_seeds,json=gossipSeeds,proto3" json:"gossip_seeds,omitempty"`
+	InviterAddr   string   `protobuf:"bytes,5,opt,name=inviter_addr,json=inviterAddr,proto3" json:"inviter_addr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InviteResponse) Reset() {
+	*x = InviteResponse{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InviteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InviteResponse) ProtoMessage() {}
+
+func (x *InviteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InviteResponse.ProtoReflect.Descriptor instead.
+func (*InviteResponse) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *InviteResponse) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *InviteResponse) GetFederationId() string {
+	if x != nil {
+		return x.FederationId
+	}
+	return ""
+}
+
+func (x *InviteResponse) GetInviterId() string {
+	if x != nil {
+		return x.InviterId
+	}
+	return ""
+}
+
+func (x *InviteResponse) GetGossipSeeds() []string {
+	if x != nil {
+		return x.GossipSeeds
+	}
+	return nil
+}
+
+func (x *InviteResponse) GetInviterAddr() string {
+	if x != nil {
+		return x.InviterAddr
+	}
+	return ""
+}
+
+type JoinRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Token string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// name is this collective's public name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// note introduces the collective to the members.
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinRequest) Reset() {
+	*x = JoinRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinRequest) ProtoMessage() {}
+
+func (x *JoinRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
+func (*JoinRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *JoinRequest) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *JoinRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *JoinRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type JoinResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FederationId  string                 `protobuf:"bytes,1,opt,name=federation_id,json=federationId,proto3" json:"federation_id,omitempty"`
+	Application   *EntryView             `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinResponse) Reset() {
+	*x = JoinResponse{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinResponse) ProtoMessage() {}
+
+func (x *JoinResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
+func (*JoinResponse) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *JoinResponse) GetFederationId() string {
+	if x != nil {
+		return x.FederationId
+	}
+	return ""
+}
+
+func (x *JoinResponse) GetApplication() *EntryView {
+	if x != nil {
+		return x.Application
+	}
+	return nil
+}
+
+type ProposeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// action: "admit" or "exclude".
+	Action string `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
+	// node is the id (or hex key) of the collective concerned.
+	Node string `protobuf:"bytes,2,opt,name=node,proto3" json:"node,omitempty"`
+	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	// vote, if set, also records this node's vote: yes, no or abstain.
+	Vote          string `protobuf:"bytes,4,opt,name=vote,proto3" json:"vote,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeRequest) Reset() {
+	*x = ProposeRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeRequest) ProtoMessage() {}
+
+func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeRequest.ProtoReflect.Descriptor instead.
+func (*ProposeRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ProposeRequest) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *ProposeRequest) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *ProposeRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *ProposeRequest) GetVote() string {
+	if x != nil {
+		return x.Vote
+	}
+	return ""
+}
+
+type VoteRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// proposal is the hash (hex) of the proposal's entry, or a prefix of it.
+	Proposal string `protobuf:"bytes,1,opt,name=proposal,proto3" json:"proposal,omitempty"`
+	// choice: yes, no or abstain.
+	Choice        string `protobuf:"bytes,2,opt,name=choice,proto3" json:"choice,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VoteRequest) Reset() {
+	*x = VoteRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VoteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VoteRequest) ProtoMessage() {}
+
+func (x *VoteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VoteRequest.ProtoReflect.Descriptor instead.
+func (*VoteRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *VoteRequest) GetProposal() string {
+	if x != nil {
+		return x.Proposal
+	}
+	return ""
+}
+
+func (x *VoteRequest) GetChoice() string {
+	if x != nil {
+		return x.Choice
+	}
+	return ""
+}
+
+type MembersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersRequest) Reset() {
+	*x = MembersRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersRequest) ProtoMessage() {}
+
+func (x *MembersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersRequest.ProtoReflect.Descriptor instead.
+func (*MembersRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{7}
+}
+
+type MemberView struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Key   string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Name  string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// status: member, excluded, applicant.
+	Status  string `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	Founder bool   `protobuf:"varint,5,opt,name=founder,proto3" json:"founder,omitempty"`
+	// fork_seq is where the member's log forks, 0 if it does not.
+	ForkSeq       uint64 `protobuf:"varint,6,opt,name=fork_seq,json=forkSeq,proto3" json:"fork_seq,omitempty"`
+	Seq           uint64 `protobuf:"varint,7,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberView) Reset() {
+	*x = MemberView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberView) ProtoMessage() {}
+
+func (x *MemberView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberView.ProtoReflect.Descriptor instead.
+func (*MemberView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *MemberView) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *MemberView) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *MemberView) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MemberView) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *MemberView) GetFounder() bool {
+	if x != nil {
+		return x.Founder
+	}
+	return false
+}
+
+func (x *MemberView) GetForkSeq() uint64 {
+	if x != nil {
+		return x.ForkSeq
+	}
+	return 0
+}
+
+func (x *MemberView) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+type ProposalView struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Hash       string                 `protobuf:"bytes,1,opt,name=hash,proto3" json:"hash,omitempty"`
+	Author     string                 `protobuf:"bytes,2,opt,name=author,proto3" json:"author,omitempty"`
+	Action     string                 `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	Target     string                 `protobuf:"bytes,4,opt,name=target,proto3" json:"target,omitempty"`
+	TargetName string                 `protobuf:"bytes,5,opt,name=target_name,json=targetName,proto3" json:"target_name,omitempty"`
+	Note       string                 `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
+	// status: open, adopted, rejected.
+	Status        string `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
+	Yes           uint32 `protobuf:"varint,8,opt,name=yes,proto3" json:"yes,omitempty"`
+	No            uint32 `protobuf:"varint,9,opt,name=no,proto3" json:"no,omitempty"`
+	Abstain       uint32 `protobuf:"varint,10,opt,name=abstain,proto3" json:"abstain,omitempty"`
+	Eligible      uint32 `protobuf:"varint,11,opt,name=eligible,proto3" json:"eligible,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposalView) Reset() {
+	*x = ProposalView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposalView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposalView) ProtoMessage() {}
+
+func (x *ProposalView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposalView.ProtoReflect.Descriptor instead.
+func (*ProposalView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ProposalView) GetHash() string {
+	if x != nil {
+		return x.Hash
+	}
+	return ""
+}
+
+func (x *ProposalView) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *ProposalView) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *ProposalView) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *ProposalView) GetTargetName() string {
+	if x != nil {
+		return x.TargetName
+	}
+	return ""
+}
+
+func (x *ProposalView) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *ProposalView) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ProposalView) GetYes() uint32 {
+	if x != nil {
+		return x.Yes
+	}
+	return 0
+}
+
+func (x *ProposalView) GetNo() uint32 {
+	if x != nil {
+		return x.No
+	}
+	return 0
+}
+
+func (x *ProposalView) GetAbstain() uint32 {
+	if x != nil {
+		return x.Abstain
+	}
+	return 0
+}
+
+func (x *ProposalView) GetEligible() uint32 {
+	if x != nil {
+		return x.Eligible
+	}
+	return 0
+}
+
+type ForkView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Author        string                 `protobuf:"bytes,1,opt,name=author,proto3" json:"author,omitempty"`
+	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	First         string                 `protobuf:"bytes,3,opt,name=first,proto3" json:"first,omitempty"`
+	Second        string                 `protobuf:"bytes,4,opt,name=second,proto3" json:"second,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForkView) Reset() {
+	*x = ForkView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForkView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForkView) ProtoMessage() {}
+
+func (x *ForkView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForkView.ProtoReflect.Descriptor instead.
+func (*ForkView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ForkView) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *ForkView) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *ForkView) GetFirst() string {
+	if x != nil {
+		return x.First
+	}
+	return ""
+}
+
+func (x *ForkView) GetSecond() string {
+	if x != nil {
+		return x.Second
+	}
+	return ""
+}
+
+type MembersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Members       []*MemberView          `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	Proposals     []*ProposalView        `protobuf:"bytes,2,rep,name=proposals,proto3" json:"proposals,omitempty"`
+	Forks         []*ForkView            `protobuf:"bytes,3,rep,name=forks,proto3" json:"forks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersResponse) Reset() {
+	*x = MembersResponse{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersResponse) ProtoMessage() {}
+
+func (x *MembersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersResponse.ProtoReflect.Descriptor instead.
+func (*MembersResponse) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MembersResponse) GetMembers() []*MemberView {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *MembersResponse) GetProposals() []*ProposalView {
+	if x != nil {
+		return x.Proposals
+	}
+	return nil
+}
+
+func (x *MembersResponse) GetForks() []*ForkView {
+	if x != nil {
+		return x.Forks
+	}
+	return nil
+}
+
+type PeersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeersRequest) Reset() {
+	*x = PeersRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeersRequest) ProtoMessage() {}
+
+func (x *PeersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeersRequest.ProtoReflect.Descriptor instead.
+func (*PeersRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{12}
+}
+
+type PeerView struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Id         string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Key        string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Name       string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	SyncAddr   string                 `protobuf:"bytes,4,opt,name=sync_addr,json=syncAddr,proto3" json:"sync_addr,omitempty"`
+	GossipAddr string                 `protobuf:"bytes,5,opt,name=gossip_addr,json=gossipAddr,proto3" json:"gossip_addr,omitempty"`
+	// state: alive, suspect, dead, left, or unknown when only sync knows it.
+	State        string `protobuf:"bytes,6,opt,name=state,proto3" json:"state,omitempty"`
+	LastSeenUnix int64  `protobuf:"varint,7,opt,name=last_seen_unix,json=lastSeenUnix,proto3" json:"last_seen_unix,omitempty"`
+	// entries is the number of entries the peer holds, as last learned.
+	Entries uint64 `protobuf:"varint,8,opt,name=entries,proto3" json:"entries,omitempty"`
+	// lag is how many entries the peer lacks that this node has.
+	Lag uint64 `protobuf:"varint,9,opt,name=lag,proto3" json:"lag,omitempty"`
+	// behind is how many entries this node lacks that the peer has.
+	Behind        uint64 `protobuf:"varint,10,opt,name=behind,proto3" json:"behind,omitempty"`
+	LastSyncUnix  int64  `protobuf:"varint,11,opt,name=last_sync_unix,json=lastSyncUnix,proto3" json:"last_sync_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeerView) Reset() {
+	*x = PeerView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeerView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeerView) ProtoMessage() {}
+
+func (x *PeerView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeerView.ProtoReflect.Descriptor instead.
+func (*PeerView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PeerView) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *PeerView) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *PeerView) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PeerView) GetSyncAddr() string {
+	if x != nil {
+		return x.SyncAddr
+	}
+	return ""
+}
+
+func (x *PeerView) GetGossipAddr() string {
+	if x != nil {
+		return x.GossipAddr
+	}
+	return ""
+}
+
+func (x *PeerView) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *PeerView) GetLastSeenUnix() int64 {
+	if x != nil {
+		return x.LastSeenUnix
+	}
+	return 0
+}
+
+func (x *PeerView) GetEntries() uint64 {
+	if x != nil {
+		return x.Entries
+	}
+	return 0
+}
+
+func (x *PeerView) GetLag() uint64 {
+	if x != nil {
+		return x.Lag
+	}
+	return 0
+}
+
+func (x *PeerView) GetBehind() uint64 {
+	if x != nil {
+		return x.Behind
+	}
+	return 0
+}
+
+func (x *PeerView) GetLastSyncUnix() int64 {
+	if x != nil {
+		return x.LastSyncUnix
+	}
+	return 0
+}
+
+type PeersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Peers         []*PeerView            `protobuf:"bytes,1,rep,name=peers,proto3" json:"peers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeersResponse) Reset() {
+	*x = PeersResponse{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeersResponse) ProtoMessage() {}
+
+func (x *PeersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeersResponse.ProtoReflect.Descriptor instead.
+func (*PeersResponse) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PeersResponse) GetPeers() []*PeerView {
+	if x != nil {
+		return x.Peers
+	}
+	return nil
+}
+
+type GossipRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GossipRequest) Reset() {
+	*x = GossipRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GossipRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GossipRequest) ProtoMessage() {}
+
+func (x *GossipRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GossipRequest.ProtoReflect.Descriptor instead.
+func (*GossipRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{15}
+}
+
+type HeadView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Author        string                 `protobuf:"bytes,1,opt,name=author,proto3" json:"author,omitempty"`
+	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	Hash          string                 `protobuf:"bytes,3,opt,name=hash,proto3" json:"hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeadView) Reset() {
+	*x = HeadView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeadView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeadView) ProtoMessage() {}
+
+func (x *HeadView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeadView.ProtoReflect.Descriptor instead.
+func (*HeadView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *HeadView) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *HeadView) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *HeadView) GetHash() string {
+	if x != nil {
+		return x.Hash
+	}
+	return ""
+}
+
+type PeerFrontier struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Peer          string                 `protobuf:"bytes,1,opt,name=peer,proto3" json:"peer,omitempty"`
+	Vector        []*HeadView            `protobuf:"bytes,2,rep,name=vector,proto3" json:"vector,omitempty"`
+	LastSyncUnix  int64                  `protobuf:"varint,3,opt,name=last_sync_unix,json=lastSyncUnix,proto3" json:"last_sync_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeerFrontier) Reset() {
+	*x = PeerFrontier{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeerFrontier) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeerFrontier) ProtoMessage() {}
+
+func (x *PeerFrontier) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeerFrontier.ProtoReflect.Descriptor instead.
+func (*PeerFrontier) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *PeerFrontier) GetPeer() string {
+	if x != nil {
+		return x.Peer
+	}
+	return ""
+}
+
+func (x *PeerFrontier) GetVector() []*HeadView {
+	if x != nil {
+		return x.Vector
+	}
+	return nil
+}
+
+func (x *PeerFrontier) GetLastSyncUnix() int64 {
+	if x != nil {
+		return x.LastSyncUnix
+	}
+	return 0
+}
+
+type GapView struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Author string                 `protobuf:"bytes,1,opt,name=author,proto3" json:"author,omitempty"`
+	// have is the head held; from..to the entries buffered beyond the gap.
+	Have          uint64 `protobuf:"varint,2,opt,name=have,proto3" json:"have,omitempty"`
+	From          uint64 `protobuf:"varint,3,opt,name=from,proto3" json:"from,omitempty"`
+	To            uint64 `protobuf:"varint,4,opt,name=to,proto3" json:"to,omitempty"`
+	Buffered      uint32 `protobuf:"varint,5,opt,name=buffered,proto3" json:"buffered,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GapView) Reset() {
+	*x = GapView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GapView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GapView) ProtoMessage() {}
+
+func (x *GapView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GapView.ProtoReflect.Descriptor instead.
+func (*GapView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GapView) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *GapView) GetHave() uint64 {
+	if x != nil {
+		return x.Have
+	}
+	return 0
+}
+
+func (x *GapView) GetFrom() uint64 {
+	if x != nil {
+		return x.From
+	}
+	return 0
+}
+
+func (x *GapView) GetTo() uint64 {
+	if x != nil {
+		return x.To
+	}
+	return 0
+}
+
+func (x *GapView) GetBuffered() uint32 {
+	if x != nil {
+		return x.Buffered
+	}
+	return 0
+}
+
+type QueueView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Depth         uint64                 `protobuf:"varint,2,opt,name=depth,proto3" json:"depth,omitempty"`
+	Capacity      uint64                 `protobuf:"varint,3,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	Dropped       uint64                 `protobuf:"varint,4,opt,name=dropped,proto3" json:"dropped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueView) Reset() {
+	*x = QueueView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueView) ProtoMessage() {}
+
+func (x *QueueView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueView.ProtoReflect.Descriptor instead.
+func (*QueueView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *QueueView) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *QueueView) GetDepth() uint64 {
+	if x != nil {
+		return x.Depth
+	}
+	return 0
+}
+
+func (x *QueueView) GetCapacity() uint64 {
+	if x != nil {
+		return x.Capacity
+	}
+	return 0
+}
+
+func (x *QueueView) GetDropped() uint64 {
+	if x != nil {
+		return x.Dropped
+	}
+	return 0
+}
+
+type GossipResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Vector []*HeadView            `protobuf:"bytes,1,rep,name=vector,proto3" json:"vector,omitempty"`
+	Peers  []*PeerFrontier        `protobuf:"bytes,2,rep,name=peers,proto3" json:"peers,omitempty"`
+	Gaps   []*GapView             `protobuf:"bytes,3,rep,name=gaps,proto3" json:"gaps,omitempty"`
+	Forks  []*ForkView            `protobuf:"bytes,4,rep,name=forks,proto3" json:"forks,omitempty"`
+	Queues []*QueueView           `protobuf:"bytes,5,rep,name=queues,proto3" json:"queues,omitempty"`
+	// behind_self is true while a peer knows later entries of this node's own
+	// log than it holds (a restored backup): appends are refused meanwhile.
+	BehindSelf    bool `protobuf:"varint,6,opt,name=behind_self,json=behindSelf,proto3" json:"behind_self,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GossipResponse) Reset() {
+	*x = GossipResponse{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GossipResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GossipResponse) ProtoMessage() {}
+
+func (x *GossipResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GossipResponse.ProtoReflect.Descriptor instead.
+func (*GossipResponse) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GossipResponse) GetVector() []*HeadView {
+	if x != nil {
+		return x.Vector
+	}
+	return nil
+}
+
+func (x *GossipResponse) GetPeers() []*PeerFrontier {
+	if x != nil {
+		return x.Peers
+	}
+	return nil
+}
+
+func (x *GossipResponse) GetGaps() []*GapView {
+	if x != nil {
+		return x.Gaps
+	}
+	return nil
+}
+
+func (x *GossipResponse) GetForks() []*ForkView {
+	if x != nil {
+		return x.Forks
+	}
+	return nil
+}
+
+func (x *GossipResponse) GetQueues() []*QueueView {
+	if x != nil {
+		return x.Queues
+	}
+	return nil
+}
+
+func (x *GossipResponse) GetBehindSelf() bool {
+	if x != nil {
+		return x.BehindSelf
+	}
+	return false
+}
+
 type InitRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// federation_name is the public name of the new federation.
@@ -44,7 +1455,7 @@ type InitRequest struct {
 
 func (x *InitRequest) Reset() {
 	*x = InitRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -56,7 +1467,7 @@ func (x *InitRequest) String() string {
 func (*InitRequest) ProtoMessage() {}
 
 func (x *InitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -69,7 +1480,7 @@ func (x *InitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitRequest.ProtoReflect.Descriptor instead.
 func (*InitRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{0}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *InitRequest) GetFederationName() string {
@@ -126,7 +1537,7 @@ type Rules struct {
 
 func (x *Rules) Reset() {
 	*x = Rules{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -138,7 +1549,7 @@ func (x *Rules) String() string {
 func (*Rules) ProtoMessage() {}
 
 func (x *Rules) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -151,7 +1562,7 @@ func (x *Rules) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rules.ProtoReflect.Descriptor instead.
 func (*Rules) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{1}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Rules) GetLevyBp() uint32 {
@@ -227,7 +1638,7 @@ type InitResponse struct {
 
 func (x *InitResponse) Reset() {
 	*x = InitResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -239,7 +1650,7 @@ func (x *InitResponse) String() string {
 func (*InitResponse) ProtoMessage() {}
 
 func (x *InitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -252,7 +1663,7 @@ func (x *InitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitResponse.ProtoReflect.Descriptor instead.
 func (*InitResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{2}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *InitResponse) GetFederationId() string {
@@ -277,7 +1688,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -289,7 +1700,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -302,7 +1713,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{3}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{24}
 }
 
 type StatusResponse struct {
@@ -330,15 +1741,23 @@ type StatusResponse struct {
 	Name string `protobuf:"bytes,13,opt,name=name,proto3" json:"name,omitempty"`
 	// founded is false while the node has neither founded nor joined a
 	// federation.
-	Founded       bool   `protobuf:"varint,14,opt,name=founded,proto3" json:"founded,omitempty"`
-	Rules         *Rules `protobuf:"bytes,15,opt,name=rules,proto3" json:"rules,omitempty"`
+	Founded bool   `protobuf:"varint,14,opt,name=founded,proto3" json:"founded,omitempty"`
+	Rules   *Rules `protobuf:"bytes,15,opt,name=rules,proto3" json:"rules,omitempty"`
+	// sync_addr and gossip_addr are where peers reach this node.
+	SyncAddr   string `protobuf:"bytes,16,opt,name=sync_addr,json=syncAddr,proto3" json:"sync_addr,omitempty"`
+	GossipAddr string `protobuf:"bytes,17,opt,name=gossip_addr,json=gossipAddr,proto3" json:"gossip_addr,omitempty"`
+	// member is false while this node is an applicant.
+	Member bool `protobuf:"varint,18,opt,name=member,proto3" json:"member,omitempty"`
+	// catching_up lists, per peer this node is behind, what is left to pull.
+	CatchingUp    []*CatchUp `protobuf:"bytes,19,rep,name=catching_up,json=catchingUp,proto3" json:"catching_up,omitempty"`
+	Peers         uint32     `protobuf:"varint,20,opt,name=peers,proto3" json:"peers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -350,7 +1769,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -363,7 +1782,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{4}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *StatusResponse) GetNodeId() string {
@@ -471,6 +1890,119 @@ func (x *StatusResponse) GetRules() *Rules {
 	return nil
 }
 
+func (x *StatusResponse) GetSyncAddr() string {
+	if x != nil {
+		return x.SyncAddr
+	}
+	return ""
+}
+
+func (x *StatusResponse) GetGossipAddr() string {
+	if x != nil {
+		return x.GossipAddr
+	}
+	return ""
+}
+
+func (x *StatusResponse) GetMember() bool {
+	if x != nil {
+		return x.Member
+	}
+	return false
+}
+
+func (x *StatusResponse) GetCatchingUp() []*CatchUp {
+	if x != nil {
+		return x.CatchingUp
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetPeers() uint32 {
+	if x != nil {
+		return x.Peers
+	}
+	return 0
+}
+
+type CatchUp struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Peer        string                 `protobuf:"bytes,1,opt,name=peer,proto3" json:"peer,omitempty"`
+	EntriesLeft uint64                 `protobuf:"varint,2,opt,name=entries_left,json=entriesLeft,proto3" json:"entries_left,omitempty"`
+	BytesLeft   uint64                 `protobuf:"varint,3,opt,name=bytes_left,json=bytesLeft,proto3" json:"bytes_left,omitempty"`
+	// percent of the peer's entries held, 0 to 100.
+	Percent uint32 `protobuf:"varint,4,opt,name=percent,proto3" json:"percent,omitempty"`
+	// eta_seconds at the recent rate, 0 if unknown.
+	EtaSeconds    uint32 `protobuf:"varint,5,opt,name=eta_seconds,json=etaSeconds,proto3" json:"eta_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CatchUp) Reset() {
+	*x = CatchUp{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CatchUp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CatchUp) ProtoMessage() {}
+
+func (x *CatchUp) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CatchUp.ProtoReflect.Descriptor instead.
+func (*CatchUp) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CatchUp) GetPeer() string {
+	if x != nil {
+		return x.Peer
+	}
+	return ""
+}
+
+func (x *CatchUp) GetEntriesLeft() uint64 {
+	if x != nil {
+		return x.EntriesLeft
+	}
+	return 0
+}
+
+func (x *CatchUp) GetBytesLeft() uint64 {
+	if x != nil {
+		return x.BytesLeft
+	}
+	return 0
+}
+
+func (x *CatchUp) GetPercent() uint32 {
+	if x != nil {
+		return x.Percent
+	}
+	return 0
+}
+
+func (x *CatchUp) GetEtaSeconds() uint32 {
+	if x != nil {
+		return x.EtaSeconds
+	}
+	return 0
+}
+
 type Currency struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
@@ -481,7 +2013,7 @@ type Currency struct {
 
 func (x *Currency) Reset() {
 	*x = Currency{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -493,7 +2025,7 @@ func (x *Currency) String() string {
 func (*Currency) ProtoMessage() {}
 
 func (x *Currency) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -506,7 +2038,7 @@ func (x *Currency) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Currency.ProtoReflect.Descriptor instead.
 func (*Currency) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{5}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Currency) GetCode() string {
@@ -541,7 +2073,7 @@ type MemberRef struct {
 
 func (x *MemberRef) Reset() {
 	*x = MemberRef{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -553,7 +2085,7 @@ func (x *MemberRef) String() string {
 func (*MemberRef) ProtoMessage() {}
 
 func (x *MemberRef) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -566,7 +2098,7 @@ func (x *MemberRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberRef.ProtoReflect.Descriptor instead.
 func (*MemberRef) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{6}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *MemberRef) GetRef() isMemberRef_Ref {
@@ -635,7 +2167,7 @@ type ContributeRequest struct {
 
 func (x *ContributeRequest) Reset() {
 	*x = ContributeRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +2179,7 @@ func (x *ContributeRequest) String() string {
 func (*ContributeRequest) ProtoMessage() {}
 
 func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +2192,7 @@ func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContributeRequest.ProtoReflect.Descriptor instead.
 func (*ContributeRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{7}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ContributeRequest) GetMember() *MemberRef {
@@ -712,7 +2244,7 @@ type DisburseRequest struct {
 
 func (x *DisburseRequest) Reset() {
 	*x = DisburseRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +2256,7 @@ func (x *DisburseRequest) String() string {
 func (*DisburseRequest) ProtoMessage() {}
 
 func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +2269,7 @@ func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisburseRequest.ProtoReflect.Descriptor instead.
 func (*DisburseRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{8}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *DisburseRequest) GetBeneficiary() *MemberRef {
@@ -786,7 +2318,7 @@ type CorrectRequest struct {
 
 func (x *CorrectRequest) Reset() {
 	*x = CorrectRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -798,7 +2330,7 @@ func (x *CorrectRequest) String() string {
 func (*CorrectRequest) ProtoMessage() {}
 
 func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -811,7 +2343,7 @@ func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectRequest.ProtoReflect.Descriptor instead.
 func (*CorrectRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{9}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CorrectRequest) GetSeq() uint64 {
@@ -838,7 +2370,7 @@ type RecordResponse struct {
 
 func (x *RecordResponse) Reset() {
 	*x = RecordResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -850,7 +2382,7 @@ func (x *RecordResponse) String() string {
 func (*RecordResponse) ProtoMessage() {}
 
 func (x *RecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -863,7 +2395,7 @@ func (x *RecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResponse.ProtoReflect.Descriptor instead.
 func (*RecordResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{10}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RecordResponse) GetEntry() *EntryView {
@@ -887,7 +2419,7 @@ type ListEntriesRequest struct {
 
 func (x *ListEntriesRequest) Reset() {
 	*x = ListEntriesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -899,7 +2431,7 @@ func (x *ListEntriesRequest) String() string {
 func (*ListEntriesRequest) ProtoMessage() {}
 
 func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -912,7 +2444,7 @@ func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{11}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListEntriesRequest) GetAuthor() string {
@@ -947,7 +2479,7 @@ type ListEntriesResponse struct {
 
 func (x *ListEntriesResponse) Reset() {
 	*x = ListEntriesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -959,7 +2491,7 @@ func (x *ListEntriesResponse) String() string {
 func (*ListEntriesResponse) ProtoMessage() {}
 
 func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -972,7 +2504,7 @@ func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{12}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListEntriesResponse) GetEntries() []*EntryView {
@@ -1022,7 +2554,7 @@ type EntryView struct {
 
 func (x *EntryView) Reset() {
 	*x = EntryView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +2566,7 @@ func (x *EntryView) String() string {
 func (*EntryView) ProtoMessage() {}
 
 func (x *EntryView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +2579,7 @@ func (x *EntryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntryView.ProtoReflect.Descriptor instead.
 func (*EntryView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{13}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *EntryView) GetAuthor() string {
@@ -1179,7 +2711,7 @@ type BalancesRequest struct {
 
 func (x *BalancesRequest) Reset() {
 	*x = BalancesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1191,7 +2723,7 @@ func (x *BalancesRequest) String() string {
 func (*BalancesRequest) ProtoMessage() {}
 
 func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1204,7 +2736,7 @@ func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesRequest.ProtoReflect.Descriptor instead.
 func (*BalancesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{14}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *BalancesRequest) GetPeriod() string {
@@ -1227,7 +2759,7 @@ type BalancesResponse struct {
 
 func (x *BalancesResponse) Reset() {
 	*x = BalancesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1239,7 +2771,7 @@ func (x *BalancesResponse) String() string {
 func (*BalancesResponse) ProtoMessage() {}
 
 func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1252,7 +2784,7 @@ func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesResponse.ProtoReflect.Descriptor instead.
 func (*BalancesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{15}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *BalancesResponse) GetCurrency() *Currency {
@@ -1295,7 +2827,7 @@ type Balance struct {
 
 func (x *Balance) Reset() {
 	*x = Balance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1307,7 +2839,7 @@ func (x *Balance) String() string {
 func (*Balance) ProtoMessage() {}
 
 func (x *Balance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1320,7 +2852,7 @@ func (x *Balance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Balance.ProtoReflect.Descriptor instead.
 func (*Balance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{16}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Balance) GetContributed() int64 {
@@ -1358,7 +2890,7 @@ type CaisseBalance struct {
 
 func (x *CaisseBalance) Reset() {
 	*x = CaisseBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1370,7 +2902,7 @@ func (x *CaisseBalance) String() string {
 func (*CaisseBalance) ProtoMessage() {}
 
 func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1383,7 +2915,7 @@ func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaisseBalance.ProtoReflect.Descriptor instead.
 func (*CaisseBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{17}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CaisseBalance) GetId() string {
@@ -1433,7 +2965,7 @@ type CategoryAmount struct {
 
 func (x *CategoryAmount) Reset() {
 	*x = CategoryAmount{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1445,7 +2977,7 @@ func (x *CategoryAmount) String() string {
 func (*CategoryAmount) ProtoMessage() {}
 
 func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1458,7 +2990,7 @@ func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CategoryAmount.ProtoReflect.Descriptor instead.
 func (*CategoryAmount) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{18}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CategoryAmount) GetDirection() string {
@@ -1492,7 +3024,7 @@ type PeriodBalance struct {
 
 func (x *PeriodBalance) Reset() {
 	*x = PeriodBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1504,7 +3036,7 @@ func (x *PeriodBalance) String() string {
 func (*PeriodBalance) ProtoMessage() {}
 
 func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1517,7 +3049,7 @@ func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodBalance.ProtoReflect.Descriptor instead.
 func (*PeriodBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{19}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PeriodBalance) GetPeriod() string {
@@ -1542,7 +3074,7 @@ type VerifyRequest struct {
 
 func (x *VerifyRequest) Reset() {
 	*x = VerifyRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +3086,7 @@ func (x *VerifyRequest) String() string {
 func (*VerifyRequest) ProtoMessage() {}
 
 func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +3099,7 @@ func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyRequest.ProtoReflect.Descriptor instead.
 func (*VerifyRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{20}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{42}
 }
 
 type VerifyResponse struct {
@@ -1584,7 +3116,7 @@ type VerifyResponse struct {
 
 func (x *VerifyResponse) Reset() {
 	*x = VerifyResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1596,7 +3128,7 @@ func (x *VerifyResponse) String() string {
 func (*VerifyResponse) ProtoMessage() {}
 
 func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1609,7 +3141,7 @@ func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyResponse.ProtoReflect.Descriptor instead.
 func (*VerifyResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{21}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *VerifyResponse) GetEntries() uint64 {
@@ -1651,7 +3183,117 @@ var File_caisse_rpc_v1_operator_proto protoreflect.FileDescriptor
 
 const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccaisse/rpc/v1/operator.proto\x12\rcaisse.rpc.v1\"\xae\x01\n" +
+	"\x1ccaisse/rpc/v1/operator.proto\x12\rcaisse.rpc.v1\"\xaa\x01\n" +
+	"\tJoinToken\x12\x1e\n" +
+	"\n" +
+	"federation\x18\x01 \x01(\fR\n" +
+	"federation\x12\x1d\n" +
+	"\n" +
+	"gossip_key\x18\x02 \x01(\fR\tgossipKey\x12!\n" +
+	"\fgossip_seeds\x18\x03 \x03(\tR\vgossipSeeds\x12\x18\n" +
+	"\ainviter\x18\x04 \x01(\fR\ainviter\x12!\n" +
+	"\finviter_addr\x18\x05 \x01(\tR\vinviterAddr\"\x0f\n" +
+	"\rInviteRequest\"\xb0\x01\n" +
+	"\x0eInviteResponse\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12#\n" +
+	"\rfederation_id\x18\x02 \x01(\tR\ffederationId\x12\x1d\n" +
+	"\n" +
+	"inviter_id\x18\x03 \x01(\tR\tinviterId\x12!\n" +
+	"\fgossip_seeds\x18\x04 \x03(\tR\vgossipSeeds\x12!\n" +
+	"\finviter_addr\x18\x05 \x01(\tR\vinviterAddr\"K\n" +
+	"\vJoinRequest\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"o\n" +
+	"\fJoinResponse\x12#\n" +
+	"\rfederation_id\x18\x01 \x01(\tR\ffederationId\x12:\n" +
+	"\vapplication\x18\x02 \x01(\v2\x18.caisse.rpc.v1.EntryViewR\vapplication\"d\n" +
+	"\x0eProposeRequest\x12\x16\n" +
+	"\x06action\x18\x01 \x01(\tR\x06action\x12\x12\n" +
+	"\x04node\x18\x02 \x01(\tR\x04node\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12\x12\n" +
+	"\x04vote\x18\x04 \x01(\tR\x04vote\"A\n" +
+	"\vVoteRequest\x12\x1a\n" +
+	"\bproposal\x18\x01 \x01(\tR\bproposal\x12\x16\n" +
+	"\x06choice\x18\x02 \x01(\tR\x06choice\"\x10\n" +
+	"\x0eMembersRequest\"\xa1\x01\n" +
+	"\n" +
+	"MemberView\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\x12\x18\n" +
+	"\afounder\x18\x05 \x01(\bR\afounder\x12\x19\n" +
+	"\bfork_seq\x18\x06 \x01(\x04R\aforkSeq\x12\x10\n" +
+	"\x03seq\x18\a \x01(\x04R\x03seq\"\x8f\x02\n" +
+	"\fProposalView\x12\x12\n" +
+	"\x04hash\x18\x01 \x01(\tR\x04hash\x12\x16\n" +
+	"\x06author\x18\x02 \x01(\tR\x06author\x12\x16\n" +
+	"\x06action\x18\x03 \x01(\tR\x06action\x12\x16\n" +
+	"\x06target\x18\x04 \x01(\tR\x06target\x12\x1f\n" +
+	"\vtarget_name\x18\x05 \x01(\tR\n" +
+	"targetName\x12\x12\n" +
+	"\x04note\x18\x06 \x01(\tR\x04note\x12\x16\n" +
+	"\x06status\x18\a \x01(\tR\x06status\x12\x10\n" +
+	"\x03yes\x18\b \x01(\rR\x03yes\x12\x0e\n" +
+	"\x02no\x18\t \x01(\rR\x02no\x12\x18\n" +
+	"\aabstain\x18\n" +
+	" \x01(\rR\aabstain\x12\x1a\n" +
+	"\beligible\x18\v \x01(\rR\beligible\"b\n" +
+	"\bForkView\x12\x16\n" +
+	"\x06author\x18\x01 \x01(\tR\x06author\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x14\n" +
+	"\x05first\x18\x03 \x01(\tR\x05first\x12\x16\n" +
+	"\x06second\x18\x04 \x01(\tR\x06second\"\xb0\x01\n" +
+	"\x0fMembersResponse\x123\n" +
+	"\amembers\x18\x01 \x03(\v2\x19.caisse.rpc.v1.MemberViewR\amembers\x129\n" +
+	"\tproposals\x18\x02 \x03(\v2\x1b.caisse.rpc.v1.ProposalViewR\tproposals\x12-\n" +
+	"\x05forks\x18\x03 \x03(\v2\x17.caisse.rpc.v1.ForkViewR\x05forks\"\x0e\n" +
+	"\fPeersRequest\"\xa4\x02\n" +
+	"\bPeerView\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x1b\n" +
+	"\tsync_addr\x18\x04 \x01(\tR\bsyncAddr\x12\x1f\n" +
+	"\vgossip_addr\x18\x05 \x01(\tR\n" +
+	"gossipAddr\x12\x14\n" +
+	"\x05state\x18\x06 \x01(\tR\x05state\x12$\n" +
+	"\x0elast_seen_unix\x18\a \x01(\x03R\flastSeenUnix\x12\x18\n" +
+	"\aentries\x18\b \x01(\x04R\aentries\x12\x10\n" +
+	"\x03lag\x18\t \x01(\x04R\x03lag\x12\x16\n" +
+	"\x06behind\x18\n" +
+	" \x01(\x04R\x06behind\x12$\n" +
+	"\x0elast_sync_unix\x18\v \x01(\x03R\flastSyncUnix\">\n" +
+	"\rPeersResponse\x12-\n" +
+	"\x05peers\x18\x01 \x03(\v2\x17.caisse.rpc.v1.PeerViewR\x05peers\"\x0f\n" +
+	"\rGossipRequest\"H\n" +
+	"\bHeadView\x12\x16\n" +
+	"\x06author\x18\x01 \x01(\tR\x06author\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x12\n" +
+	"\x04hash\x18\x03 \x01(\tR\x04hash\"y\n" +
+	"\fPeerFrontier\x12\x12\n" +
+	"\x04peer\x18\x01 \x01(\tR\x04peer\x12/\n" +
+	"\x06vector\x18\x02 \x03(\v2\x17.caisse.rpc.v1.HeadViewR\x06vector\x12$\n" +
+	"\x0elast_sync_unix\x18\x03 \x01(\x03R\flastSyncUnix\"u\n" +
+	"\aGapView\x12\x16\n" +
+	"\x06author\x18\x01 \x01(\tR\x06author\x12\x12\n" +
+	"\x04have\x18\x02 \x01(\x04R\x04have\x12\x12\n" +
+	"\x04from\x18\x03 \x01(\x04R\x04from\x12\x0e\n" +
+	"\x02to\x18\x04 \x01(\x04R\x02to\x12\x1a\n" +
+	"\bbuffered\x18\x05 \x01(\rR\bbuffered\"k\n" +
+	"\tQueueView\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05depth\x18\x02 \x01(\x04R\x05depth\x12\x1a\n" +
+	"\bcapacity\x18\x03 \x01(\x04R\bcapacity\x12\x18\n" +
+	"\adropped\x18\x04 \x01(\x04R\adropped\"\xa2\x02\n" +
+	"\x0eGossipResponse\x12/\n" +
+	"\x06vector\x18\x01 \x03(\v2\x17.caisse.rpc.v1.HeadViewR\x06vector\x121\n" +
+	"\x05peers\x18\x02 \x03(\v2\x1b.caisse.rpc.v1.PeerFrontierR\x05peers\x12*\n" +
+	"\x04gaps\x18\x03 \x03(\v2\x16.caisse.rpc.v1.GapViewR\x04gaps\x12-\n" +
+	"\x05forks\x18\x04 \x03(\v2\x17.caisse.rpc.v1.ForkViewR\x05forks\x120\n" +
+	"\x06queues\x18\x05 \x03(\v2\x18.caisse.rpc.v1.QueueViewR\x06queues\x12\x1f\n" +
+	"\vbehind_self\x18\x06 \x01(\bR\n" +
+	"behindSelf\"\xae\x01\n" +
 	"\vInitRequest\x12'\n" +
 	"\x0ffederation_name\x18\x01 \x01(\tR\x0efederationName\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -1678,7 +3320,7 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\fInitResponse\x12#\n" +
 	"\rfederation_id\x18\x01 \x01(\tR\ffederationId\x122\n" +
 	"\agenesis\x18\x02 \x01(\v2\x18.caisse.rpc.v1.EntryViewR\agenesis\"\x0f\n" +
-	"\rStatusRequest\"\xde\x03\n" +
+	"\rStatusRequest\"\x83\x05\n" +
 	"\x0eStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x19\n" +
 	"\bnode_key\x18\x02 \x01(\tR\anodeKey\x12#\n" +
@@ -1696,7 +3338,22 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\fstarted_unix\x18\f \x01(\x03R\vstartedUnix\x12\x12\n" +
 	"\x04name\x18\r \x01(\tR\x04name\x12\x18\n" +
 	"\afounded\x18\x0e \x01(\bR\afounded\x12*\n" +
-	"\x05rules\x18\x0f \x01(\v2\x14.caisse.rpc.v1.RulesR\x05rules\":\n" +
+	"\x05rules\x18\x0f \x01(\v2\x14.caisse.rpc.v1.RulesR\x05rules\x12\x1b\n" +
+	"\tsync_addr\x18\x10 \x01(\tR\bsyncAddr\x12\x1f\n" +
+	"\vgossip_addr\x18\x11 \x01(\tR\n" +
+	"gossipAddr\x12\x16\n" +
+	"\x06member\x18\x12 \x01(\bR\x06member\x127\n" +
+	"\vcatching_up\x18\x13 \x03(\v2\x16.caisse.rpc.v1.CatchUpR\n" +
+	"catchingUp\x12\x14\n" +
+	"\x05peers\x18\x14 \x01(\rR\x05peers\"\x9a\x01\n" +
+	"\aCatchUp\x12\x12\n" +
+	"\x04peer\x18\x01 \x01(\tR\x04peer\x12!\n" +
+	"\fentries_left\x18\x02 \x01(\x04R\ventriesLeft\x12\x1d\n" +
+	"\n" +
+	"bytes_left\x18\x03 \x01(\x04R\tbytesLeft\x12\x18\n" +
+	"\apercent\x18\x04 \x01(\rR\apercent\x12\x1f\n" +
+	"\veta_seconds\x18\x05 \x01(\rR\n" +
+	"etaSeconds\":\n" +
 	"\bCurrency\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
 	"\bexponent\x18\x02 \x01(\rR\bexponent\"^\n" +
@@ -1784,7 +3441,7 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\bproblems\x18\x03 \x03(\tR\bproblems\x12\x0e\n" +
 	"\x02ok\x18\x04 \x01(\bR\x02ok\x12\x1d\n" +
 	"\n" +
-	"state_hash\x18\x05 \x01(\tR\tstateHash2\xdf\x04\n" +
+	"state_hash\x18\x05 \x01(\tR\tstateHash2\xc8\b\n" +
 	"\bOperator\x12?\n" +
 	"\x04Init\x12\x1a.caisse.rpc.v1.InitRequest\x1a\x1b.caisse.rpc.v1.InitResponse\x12E\n" +
 	"\x06Status\x12\x1c.caisse.rpc.v1.StatusRequest\x1a\x1d.caisse.rpc.v1.StatusResponse\x12M\n" +
@@ -1794,7 +3451,14 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\aCorrect\x12\x1d.caisse.rpc.v1.CorrectRequest\x1a\x1d.caisse.rpc.v1.RecordResponse\x12T\n" +
 	"\vListEntries\x12!.caisse.rpc.v1.ListEntriesRequest\x1a\".caisse.rpc.v1.ListEntriesResponse\x12K\n" +
 	"\bBalances\x12\x1e.caisse.rpc.v1.BalancesRequest\x1a\x1f.caisse.rpc.v1.BalancesResponse\x12E\n" +
-	"\x06Verify\x12\x1c.caisse.rpc.v1.VerifyRequest\x1a\x1d.caisse.rpc.v1.VerifyResponseB9Z7github.com/caisse-coop/caisse/proto/caisse/rpc/v1;rpcv1b\x06proto3"
+	"\x06Verify\x12\x1c.caisse.rpc.v1.VerifyRequest\x1a\x1d.caisse.rpc.v1.VerifyResponse\x12E\n" +
+	"\x06Invite\x12\x1c.caisse.rpc.v1.InviteRequest\x1a\x1d.caisse.rpc.v1.InviteResponse\x12?\n" +
+	"\x04Join\x12\x1a.caisse.rpc.v1.JoinRequest\x1a\x1b.caisse.rpc.v1.JoinResponse\x12G\n" +
+	"\aPropose\x12\x1d.caisse.rpc.v1.ProposeRequest\x1a\x1d.caisse.rpc.v1.RecordResponse\x12A\n" +
+	"\x04Vote\x12\x1a.caisse.rpc.v1.VoteRequest\x1a\x1d.caisse.rpc.v1.RecordResponse\x12H\n" +
+	"\aMembers\x12\x1d.caisse.rpc.v1.MembersRequest\x1a\x1e.caisse.rpc.v1.MembersResponse\x12B\n" +
+	"\x05Peers\x12\x1b.caisse.rpc.v1.PeersRequest\x1a\x1c.caisse.rpc.v1.PeersResponse\x12E\n" +
+	"\x06Gossip\x12\x1c.caisse.rpc.v1.GossipRequest\x1a\x1d.caisse.rpc.v1.GossipResponseB9Z7github.com/caisse-coop/caisse/proto/caisse/rpc/v1;rpcv1b\x06proto3"
 
 var (
 	file_caisse_rpc_v1_operator_proto_rawDescOnce sync.Once
@@ -1808,70 +3472,118 @@ func file_caisse_rpc_v1_operator_proto_rawDescGZIP() []byte {
 	return file_caisse_rpc_v1_operator_proto_rawDescData
 }
 
-var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_caisse_rpc_v1_operator_proto_goTypes = []any{
-	(*InitRequest)(nil),         // 0: caisse.rpc.v1.InitRequest
-	(*Rules)(nil),               // 1: caisse.rpc.v1.Rules
-	(*InitResponse)(nil),        // 2: caisse.rpc.v1.InitResponse
-	(*StatusRequest)(nil),       // 3: caisse.rpc.v1.StatusRequest
-	(*StatusResponse)(nil),      // 4: caisse.rpc.v1.StatusResponse
-	(*Currency)(nil),            // 5: caisse.rpc.v1.Currency
-	(*MemberRef)(nil),           // 6: caisse.rpc.v1.MemberRef
-	(*ContributeRequest)(nil),   // 7: caisse.rpc.v1.ContributeRequest
-	(*DisburseRequest)(nil),     // 8: caisse.rpc.v1.DisburseRequest
-	(*CorrectRequest)(nil),      // 9: caisse.rpc.v1.CorrectRequest
-	(*RecordResponse)(nil),      // 10: caisse.rpc.v1.RecordResponse
-	(*ListEntriesRequest)(nil),  // 11: caisse.rpc.v1.ListEntriesRequest
-	(*ListEntriesResponse)(nil), // 12: caisse.rpc.v1.ListEntriesResponse
-	(*EntryView)(nil),           // 13: caisse.rpc.v1.EntryView
-	(*BalancesRequest)(nil),     // 14: caisse.rpc.v1.BalancesRequest
-	(*BalancesResponse)(nil),    // 15: caisse.rpc.v1.BalancesResponse
-	(*Balance)(nil),             // 16: caisse.rpc.v1.Balance
-	(*CaisseBalance)(nil),       // 17: caisse.rpc.v1.CaisseBalance
-	(*CategoryAmount)(nil),      // 18: caisse.rpc.v1.CategoryAmount
-	(*PeriodBalance)(nil),       // 19: caisse.rpc.v1.PeriodBalance
-	(*VerifyRequest)(nil),       // 20: caisse.rpc.v1.VerifyRequest
-	(*VerifyResponse)(nil),      // 21: caisse.rpc.v1.VerifyResponse
-	nil,                         // 22: caisse.rpc.v1.Rules.RatesEntry
+	(*JoinToken)(nil),           // 0: caisse.rpc.v1.JoinToken
+	(*InviteRequest)(nil),       // 1: caisse.rpc.v1.InviteRequest
+	(*InviteResponse)(nil),      // 2: caisse.rpc.v1.InviteResponse
+	(*JoinRequest)(nil),         // 3: caisse.rpc.v1.JoinRequest
+	(*JoinResponse)(nil),        // 4: caisse.rpc.v1.JoinResponse
+	(*ProposeRequest)(nil),      // 5: caisse.rpc.v1.ProposeRequest
+	(*VoteRequest)(nil),         // 6: caisse.rpc.v1.VoteRequest
+	(*MembersRequest)(nil),      // 7: caisse.rpc.v1.MembersRequest
+	(*MemberView)(nil),          // 8: caisse.rpc.v1.MemberView
+	(*ProposalView)(nil),        // 9: caisse.rpc.v1.ProposalView
+	(*ForkView)(nil),            // 10: caisse.rpc.v1.ForkView
+	(*MembersResponse)(nil),     // 11: caisse.rpc.v1.MembersResponse
+	(*PeersRequest)(nil),        // 12: caisse.rpc.v1.PeersRequest
+	(*PeerView)(nil),            // 13: caisse.rpc.v1.PeerView
+	(*PeersResponse)(nil),       // 14: caisse.rpc.v1.PeersResponse
+	(*GossipRequest)(nil),       // 15: caisse.rpc.v1.GossipRequest
+	(*HeadView)(nil),            // 16: caisse.rpc.v1.HeadView
+	(*PeerFrontier)(nil),        // 17: caisse.rpc.v1.PeerFrontier
+	(*GapView)(nil),             // 18: caisse.rpc.v1.GapView
+	(*QueueView)(nil),           // 19: caisse.rpc.v1.QueueView
+	(*GossipResponse)(nil),      // 20: caisse.rpc.v1.GossipResponse
+	(*InitRequest)(nil),         // 21: caisse.rpc.v1.InitRequest
+	(*Rules)(nil),               // 22: caisse.rpc.v1.Rules
+	(*InitResponse)(nil),        // 23: caisse.rpc.v1.InitResponse
+	(*StatusRequest)(nil),       // 24: caisse.rpc.v1.StatusRequest
+	(*StatusResponse)(nil),      // 25: caisse.rpc.v1.StatusResponse
+	(*CatchUp)(nil),             // 26: caisse.rpc.v1.CatchUp
+	(*Currency)(nil),            // 27: caisse.rpc.v1.Currency
+	(*MemberRef)(nil),           // 28: caisse.rpc.v1.MemberRef
+	(*ContributeRequest)(nil),   // 29: caisse.rpc.v1.ContributeRequest
+	(*DisburseRequest)(nil),     // 30: caisse.rpc.v1.DisburseRequest
+	(*CorrectRequest)(nil),      // 31: caisse.rpc.v1.CorrectRequest
+	(*RecordResponse)(nil),      // 32: caisse.rpc.v1.RecordResponse
+	(*ListEntriesRequest)(nil),  // 33: caisse.rpc.v1.ListEntriesRequest
+	(*ListEntriesResponse)(nil), // 34: caisse.rpc.v1.ListEntriesResponse
+	(*EntryView)(nil),           // 35: caisse.rpc.v1.EntryView
+	(*BalancesRequest)(nil),     // 36: caisse.rpc.v1.BalancesRequest
+	(*BalancesResponse)(nil),    // 37: caisse.rpc.v1.BalancesResponse
+	(*Balance)(nil),             // 38: caisse.rpc.v1.Balance
+	(*CaisseBalance)(nil),       // 39: caisse.rpc.v1.CaisseBalance
+	(*CategoryAmount)(nil),      // 40: caisse.rpc.v1.CategoryAmount
+	(*PeriodBalance)(nil),       // 41: caisse.rpc.v1.PeriodBalance
+	(*VerifyRequest)(nil),       // 42: caisse.rpc.v1.VerifyRequest
+	(*VerifyResponse)(nil),      // 43: caisse.rpc.v1.VerifyResponse
+	nil,                         // 44: caisse.rpc.v1.Rules.RatesEntry
 }
 var file_caisse_rpc_v1_operator_proto_depIdxs = []int32{
-	1,  // 0: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
-	22, // 1: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
-	13, // 2: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
-	5,  // 3: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
-	1,  // 4: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
-	6,  // 5: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
-	6,  // 6: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
-	13, // 7: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
-	13, // 8: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
-	5,  // 9: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
-	17, // 10: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
-	16, // 11: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
-	16, // 12: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
-	18, // 13: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
-	19, // 14: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
-	16, // 15: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
-	0,  // 16: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
-	3,  // 17: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
-	7,  // 18: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
-	8,  // 19: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
-	9,  // 20: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
-	11, // 21: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
-	14, // 22: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
-	20, // 23: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
-	2,  // 24: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
-	4,  // 25: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
-	10, // 26: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
-	10, // 27: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
-	10, // 28: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
-	12, // 29: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
-	15, // 30: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
-	21, // 31: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
-	24, // [24:32] is the sub-list for method output_type
-	16, // [16:24] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	35, // 0: caisse.rpc.v1.JoinResponse.application:type_name -> caisse.rpc.v1.EntryView
+	8,  // 1: caisse.rpc.v1.MembersResponse.members:type_name -> caisse.rpc.v1.MemberView
+	9,  // 2: caisse.rpc.v1.MembersResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
+	10, // 3: caisse.rpc.v1.MembersResponse.forks:type_name -> caisse.rpc.v1.ForkView
+	13, // 4: caisse.rpc.v1.PeersResponse.peers:type_name -> caisse.rpc.v1.PeerView
+	16, // 5: caisse.rpc.v1.PeerFrontier.vector:type_name -> caisse.rpc.v1.HeadView
+	16, // 6: caisse.rpc.v1.GossipResponse.vector:type_name -> caisse.rpc.v1.HeadView
+	17, // 7: caisse.rpc.v1.GossipResponse.peers:type_name -> caisse.rpc.v1.PeerFrontier
+	18, // 8: caisse.rpc.v1.GossipResponse.gaps:type_name -> caisse.rpc.v1.GapView
+	10, // 9: caisse.rpc.v1.GossipResponse.forks:type_name -> caisse.rpc.v1.ForkView
+	19, // 10: caisse.rpc.v1.GossipResponse.queues:type_name -> caisse.rpc.v1.QueueView
+	22, // 11: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
+	44, // 12: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
+	35, // 13: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
+	27, // 14: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
+	22, // 15: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
+	26, // 16: caisse.rpc.v1.StatusResponse.catching_up:type_name -> caisse.rpc.v1.CatchUp
+	28, // 17: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
+	28, // 18: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
+	35, // 19: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
+	35, // 20: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
+	27, // 21: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
+	39, // 22: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
+	38, // 23: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
+	38, // 24: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
+	40, // 25: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
+	41, // 26: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
+	38, // 27: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
+	21, // 28: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
+	24, // 29: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
+	29, // 30: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
+	30, // 31: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
+	31, // 32: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
+	33, // 33: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
+	36, // 34: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
+	42, // 35: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
+	1,  // 36: caisse.rpc.v1.Operator.Invite:input_type -> caisse.rpc.v1.InviteRequest
+	3,  // 37: caisse.rpc.v1.Operator.Join:input_type -> caisse.rpc.v1.JoinRequest
+	5,  // 38: caisse.rpc.v1.Operator.Propose:input_type -> caisse.rpc.v1.ProposeRequest
+	6,  // 39: caisse.rpc.v1.Operator.Vote:input_type -> caisse.rpc.v1.VoteRequest
+	7,  // 40: caisse.rpc.v1.Operator.Members:input_type -> caisse.rpc.v1.MembersRequest
+	12, // 41: caisse.rpc.v1.Operator.Peers:input_type -> caisse.rpc.v1.PeersRequest
+	15, // 42: caisse.rpc.v1.Operator.Gossip:input_type -> caisse.rpc.v1.GossipRequest
+	23, // 43: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
+	25, // 44: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
+	32, // 45: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
+	32, // 46: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
+	32, // 47: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
+	34, // 48: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
+	37, // 49: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
+	43, // 50: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
+	2,  // 51: caisse.rpc.v1.Operator.Invite:output_type -> caisse.rpc.v1.InviteResponse
+	4,  // 52: caisse.rpc.v1.Operator.Join:output_type -> caisse.rpc.v1.JoinResponse
+	32, // 53: caisse.rpc.v1.Operator.Propose:output_type -> caisse.rpc.v1.RecordResponse
+	32, // 54: caisse.rpc.v1.Operator.Vote:output_type -> caisse.rpc.v1.RecordResponse
+	11, // 55: caisse.rpc.v1.Operator.Members:output_type -> caisse.rpc.v1.MembersResponse
+	14, // 56: caisse.rpc.v1.Operator.Peers:output_type -> caisse.rpc.v1.PeersResponse
+	20, // 57: caisse.rpc.v1.Operator.Gossip:output_type -> caisse.rpc.v1.GossipResponse
+	43, // [43:58] is the sub-list for method output_type
+	28, // [28:43] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_caisse_rpc_v1_operator_proto_init() }
@@ -1879,7 +3591,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 	if File_caisse_rpc_v1_operator_proto != nil {
 		return
 	}
-	file_caisse_rpc_v1_operator_proto_msgTypes[6].OneofWrappers = []any{
+	file_caisse_rpc_v1_operator_proto_msgTypes[28].OneofWrappers = []any{
 		(*MemberRef_Name)(nil),
 		(*MemberRef_Pseudonym)(nil),
 	}
@@ -1889,7 +3601,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_caisse_rpc_v1_operator_proto_rawDesc), len(file_caisse_rpc_v1_operator_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

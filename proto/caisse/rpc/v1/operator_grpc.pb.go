@@ -33,6 +33,13 @@ const (
 	Operator_ListEntries_FullMethodName = "/caisse.rpc.v1.Operator/ListEntries"
 	Operator_Balances_FullMethodName    = "/caisse.rpc.v1.Operator/Balances"
 	Operator_Verify_FullMethodName      = "/caisse.rpc.v1.Operator/Verify"
+	Operator_Invite_FullMethodName      = "/caisse.rpc.v1.Operator/Invite"
+	Operator_Join_FullMethodName        = "/caisse.rpc.v1.Operator/Join"
+	Operator_Propose_FullMethodName     = "/caisse.rpc.v1.Operator/Propose"
+	Operator_Vote_FullMethodName        = "/caisse.rpc.v1.Operator/Vote"
+	Operator_Members_FullMethodName     = "/caisse.rpc.v1.Operator/Members"
+	Operator_Peers_FullMethodName       = "/caisse.rpc.v1.Operator/Peers"
+	Operator_Gossip_FullMethodName      = "/caisse.rpc.v1.Operator/Gossip"
 )
 
 // OperatorClient is the client API for Operator service.
@@ -56,6 +63,21 @@ type OperatorClient interface {
 	Balances(ctx context.Context, in *BalancesRequest, opts ...grpc.CallOption) (*BalancesResponse, error)
 	// Verify re-verifies every signature and chain in the store.
 	Verify(ctx context.Context, in *VerifyRequest, opts ...grpc.CallOption) (*VerifyResponse, error)
+	// Invite returns a join token for a new collective.
+	Invite(ctx context.Context, in *InviteRequest, opts ...grpc.CallOption) (*InviteResponse, error)
+	// Join applies, on a node with no federation, to the federation of a
+	// join token: it signs an Application and sends it to the inviter.
+	Join(ctx context.Context, in *JoinRequest, opts ...grpc.CallOption) (*JoinResponse, error)
+	// Propose asks the members to admit or exclude a collective.
+	Propose(ctx context.Context, in *ProposeRequest, opts ...grpc.CallOption) (*RecordResponse, error)
+	// Vote votes on a proposal.
+	Vote(ctx context.Context, in *VoteRequest, opts ...grpc.CallOption) (*RecordResponse, error)
+	// Members lists members, applicants, proposals and forks.
+	Members(ctx context.Context, in *MembersRequest, opts ...grpc.CallOption) (*MembersResponse, error)
+	// Peers lists the nodes this node knows, with their sync state.
+	Peers(ctx context.Context, in *PeersRequest, opts ...grpc.CallOption) (*PeersResponse, error)
+	// Gossip shows the replication state: vectors, gaps, queues, forks.
+	Gossip(ctx context.Context, in *GossipRequest, opts ...grpc.CallOption) (*GossipResponse, error)
 }
 
 type operatorClient struct {
@@ -146,6 +168,76 @@ func (c *operatorClient) Verify(ctx context.Context, in *VerifyRequest, opts ...
 	return out, nil
 }
 
+func (c *operatorClient) Invite(ctx context.Context, in *InviteRequest, opts ...grpc.CallOption) (*InviteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(InviteResponse)
+	err := c.cc.Invoke(ctx, Operator_Invite_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) Join(ctx context.Context, in *JoinRequest, opts ...grpc.CallOption) (*JoinResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(JoinResponse)
+	err := c.cc.Invoke(ctx, Operator_Join_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) Propose(ctx context.Context, in *ProposeRequest, opts ...grpc.CallOption) (*RecordResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordResponse)
+	err := c.cc.Invoke(ctx, Operator_Propose_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) Vote(ctx context.Context, in *VoteRequest, opts ...grpc.CallOption) (*RecordResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordResponse)
+	err := c.cc.Invoke(ctx, Operator_Vote_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) Members(ctx context.Context, in *MembersRequest, opts ...grpc.CallOption) (*MembersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MembersResponse)
+	err := c.cc.Invoke(ctx, Operator_Members_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) Peers(ctx context.Context, in *PeersRequest, opts ...grpc.CallOption) (*PeersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PeersResponse)
+	err := c.cc.Invoke(ctx, Operator_Peers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) Gossip(ctx context.Context, in *GossipRequest, opts ...grpc.CallOption) (*GossipResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GossipResponse)
+	err := c.cc.Invoke(ctx, Operator_Gossip_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OperatorServer is the server API for Operator service.
 // All implementations must embed UnimplementedOperatorServer
 // for forward compatibility.
@@ -167,6 +259,21 @@ type OperatorServer interface {
 	Balances(context.Context, *BalancesRequest) (*BalancesResponse, error)
 	// Verify re-verifies every signature and chain in the store.
 	Verify(context.Context, *VerifyRequest) (*VerifyResponse, error)
+	// Invite returns a join token for a new collective.
+	Invite(context.Context, *InviteRequest) (*InviteResponse, error)
+	// Join applies, on a node with no federation, to the federation of a
+	// join token: it signs an Application and sends it to the inviter.
+	Join(context.Context, *JoinRequest) (*JoinResponse, error)
+	// Propose asks the members to admit or exclude a collective.
+	Propose(context.Context, *ProposeRequest) (*RecordResponse, error)
+	// Vote votes on a proposal.
+	Vote(context.Context, *VoteRequest) (*RecordResponse, error)
+	// Members lists members, applicants, proposals and forks.
+	Members(context.Context, *MembersRequest) (*MembersResponse, error)
+	// Peers lists the nodes this node knows, with their sync state.
+	Peers(context.Context, *PeersRequest) (*PeersResponse, error)
+	// Gossip shows the replication state: vectors, gaps, queues, forks.
+	Gossip(context.Context, *GossipRequest) (*GossipResponse, error)
 	mustEmbedUnimplementedOperatorServer()
 }
 
@@ -200,6 +307,27 @@ func (UnimplementedOperatorServer) Balances(context.Context, *BalancesRequest) (
 }
 func (UnimplementedOperatorServer) Verify(context.Context, *VerifyRequest) (*VerifyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Verify not implemented")
+}
+func (UnimplementedOperatorServer) Invite(context.Context, *InviteRequest) (*InviteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Invite not implemented")
+}
+func (UnimplementedOperatorServer) Join(context.Context, *JoinRequest) (*JoinResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Join not implemented")
+}
+func (UnimplementedOperatorServer) Propose(context.Context, *ProposeRequest) (*RecordResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Propose not implemented")
+}
+func (UnimplementedOperatorServer) Vote(context.Context, *VoteRequest) (*RecordResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Vote not implemented")
+}
+func (UnimplementedOperatorServer) Members(context.Context, *MembersRequest) (*MembersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Members not implemented")
+}
+func (UnimplementedOperatorServer) Peers(context.Context, *PeersRequest) (*PeersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Peers not implemented")
+}
+func (UnimplementedOperatorServer) Gossip(context.Context, *GossipRequest) (*GossipResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Gossip not implemented")
 }
 func (UnimplementedOperatorServer) mustEmbedUnimplementedOperatorServer() {}
 func (UnimplementedOperatorServer) testEmbeddedByValue()                  {}
@@ -366,6 +494,132 @@ func _Operator_Verify_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Operator_Invite_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InviteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Invite(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Invite_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Invite(ctx, req.(*InviteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_Join_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(JoinRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Join(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Join_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Join(ctx, req.(*JoinRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_Propose_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Propose(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Propose_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Propose(ctx, req.(*ProposeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_Vote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VoteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Vote(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Vote_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Vote(ctx, req.(*VoteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_Members_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MembersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Members(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Members_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Members(ctx, req.(*MembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_Peers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PeersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Peers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Peers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Peers(ctx, req.(*PeersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_Gossip_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GossipRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Gossip(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Gossip_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Gossip(ctx, req.(*GossipRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Operator_ServiceDesc is the grpc.ServiceDesc for Operator service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -404,6 +658,34 @@ var Operator_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Verify",
 			Handler:    _Operator_Verify_Handler,
+		},
+		{
+			MethodName: "Invite",
+			Handler:    _Operator_Invite_Handler,
+		},
+		{
+			MethodName: "Join",
+			Handler:    _Operator_Join_Handler,
+		},
+		{
+			MethodName: "Propose",
+			Handler:    _Operator_Propose_Handler,
+		},
+		{
+			MethodName: "Vote",
+			Handler:    _Operator_Vote_Handler,
+		},
+		{
+			MethodName: "Members",
+			Handler:    _Operator_Members_Handler,
+		},
+		{
+			MethodName: "Peers",
+			Handler:    _Operator_Peers_Handler,
+		},
+		{
+			MethodName: "Gossip",
+			Handler:    _Operator_Gossip_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
