@@ -33,6 +33,27 @@ type Config struct {
 	// when the node founds a federation; afterwards the charter in the
 	// ledger is what counts.
 	Federation Charter
+	// SyncAddr is where the node serves the sync API, gRPC over TLS, to
+	// its peers. Port 0 picks a free port.
+	SyncAddr string
+	// AdvertiseSync is the sync address peers are told; empty means
+	// SyncAddr with the port actually bound.
+	AdvertiseSync string
+	// GossipAddr is where memberlist listens (UDP and TCP).
+	GossipAddr string
+	// AdvertiseGossip is the gossip address peers are told; empty means
+	// GossipAddr with the port actually bound.
+	AdvertiseGossip string
+	// GossipProfile tunes failure detection: "lan", "wan" or "local".
+	GossipProfile string
+	// Join lists gossip addresses of members to join at start, besides the
+	// peers the node remembers from earlier runs.
+	Join []string
+	// Tick is the sync core's unit of time.
+	Tick time.Duration
+	// AntiEntropy is the mean interval between two anti-entropy rounds,
+	// each with a random peer; the actual interval is jittered.
+	AntiEntropy time.Duration
 	// MaxClockAhead is how far ahead of local time an entry's clock may be
 	// before it is refused.
 	MaxClockAhead time.Duration
@@ -95,6 +116,11 @@ func DefaultConfig() Config {
 			Exponent: 2,
 			Rules:    DefaultRules(),
 		},
+		SyncAddr:      "127.0.0.1:7947",
+		GossipAddr:    "127.0.0.1:7946",
+		GossipProfile: "lan",
+		Tick:          100 * time.Millisecond,
+		AntiEntropy:   30 * time.Second,
 		MaxClockAhead: 5 * time.Minute,
 		Logger:        slog.Default(),
 		Now:           time.Now,
@@ -128,6 +154,14 @@ func (c *Config) validate() error {
 	}
 	if len(c.Socket) > 100 {
 		errs = append(errs, fmt.Errorf("socket path %q is too long for a unix socket (at most 100 bytes)", c.Socket))
+	}
+	switch c.GossipProfile {
+	case "lan", "wan", "local":
+	default:
+		errs = append(errs, fmt.Errorf("gossip profile %q: want lan, wan or local", c.GossipProfile))
+	}
+	if c.Tick <= 0 || c.AntiEntropy < 2*c.Tick {
+		errs = append(errs, fmt.Errorf("tick %v and anti-entropy %v: want a positive tick and anti-entropy of at least two ticks", c.Tick, c.AntiEntropy))
 	}
 	if c.MaxClockAhead < time.Second {
 		errs = append(errs, fmt.Errorf("max clock ahead %v: at least 1s", c.MaxClockAhead))

@@ -59,6 +59,12 @@ func describe(v *rpcv1.EntryView, cur *rpcv1.Currency) string {
 		return fmt.Sprintf("reverses #%d: %s", v.GetTargetSeq(), v.GetReason())
 	case "genesis":
 		return fmt.Sprintf("charter of %q", v.GetNote())
+	case "application":
+		return fmt.Sprintf("application to join as %q", v.GetNote())
+	case "proposal":
+		return fmt.Sprintf("proposal: %s", v.GetReason())
+	case "vote":
+		return fmt.Sprintf("vote %s on %s", v.GetCategory(), v.GetReason())
 	}
 	return v.GetKind()
 }

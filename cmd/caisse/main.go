@@ -48,12 +48,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Subcommands: []*ffcli.Command{
 			initCmd(g), statusCmd(g), contributeCmd(g), disburseCmd(g), correctCmd(g),
 			entriesCmd(g), balancesCmd(g), verifyCmd(g),
+			federationCmd(g), voteCmd(g), peersCmd(g), gossipCmd(g),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}
-	for _, c := range root.Subcommands {
-		g.inherit(c.FlagSet)
+	var inherit func([]*ffcli.Command)
+	inherit = func(cs []*ffcli.Command) {
+		for _, c := range cs {
+			g.inherit(c.FlagSet)
+			inherit(c.Subcommands)
+		}
 	}
+	inherit(root.Subcommands)
 	if err := root.Parse(args); err != nil {
 		return err
 	}

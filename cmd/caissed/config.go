@@ -77,6 +77,13 @@ func flags(cfg *node.Config, lc *logConfig, cp *configPath) *flag.FlagSet {
 	fs.StringVar(&cfg.Socket, "socket", cfg.Socket, "operator API unix socket (default <data-dir>/caissed.sock)")
 	fs.StringVar(&cfg.Name, "name", cfg.Name, "this collective's public name, used when founding a federation")
 	fs.BoolVar(&cfg.Found, "found", cfg.Found, "found a one-member federation on first start; false waits for caisse init or a join")
+	fs.StringVar(&cfg.SyncAddr, "sync-addr", cfg.SyncAddr, "address of the sync API (gRPC over TLS) for peers; port 0 picks one")
+	fs.StringVar(&cfg.AdvertiseSync, "advertise-sync", cfg.AdvertiseSync, "sync address told to peers (default: sync-addr as bound)")
+	fs.StringVar(&cfg.GossipAddr, "gossip-addr", cfg.GossipAddr, "address of membership gossip (UDP and TCP); port 0 picks one")
+	fs.StringVar(&cfg.AdvertiseGossip, "advertise-gossip", cfg.AdvertiseGossip, "gossip address told to peers (default: gossip-addr as bound)")
+	fs.StringVar(&cfg.GossipProfile, "gossip-profile", cfg.GossipProfile, "failure detection timing: lan, wan or local")
+	fs.Var((*stringList)(&cfg.Join), "join", "gossip addresses of members to join at start, comma-separated")
+	fs.DurationVar(&cfg.AntiEntropy, "anti-entropy", cfg.AntiEntropy, "mean interval between anti-entropy rounds with a random peer")
 	fs.DurationVar(&cfg.MaxClockAhead, "max-clock-ahead", cfg.MaxClockAhead, "refuse entries stamped further ahead of local time than this")
 	fs.StringVar(&lc.level, "log-level", lc.level, "debug, info, warn or error")
 	fs.StringVar(&lc.format, "log-format", lc.format, "text or json")
@@ -102,6 +109,21 @@ func flags(cfg *node.Config, lc *logConfig, cp *configPath) *flag.FlagSet {
 	}
 	fs.Var((*rates)(&r.Rates), "rules.rates", "value of one unit of need: unit=amount,... in minor units")
 	return fs
+}
+
+// stringList is a comma-separated list flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(s string) error {
+	*l = nil
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*l = append(*l, part)
+		}
+	}
+	return nil
 }
 
 type uintFlag uint32
