@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/caisse-coop/caisse/ledger"
 	"github.com/caisse-coop/caisse/node/tlsid"
@@ -86,12 +87,22 @@ func peerOf(ctx context.Context) (ledger.Author, error) {
 
 // check authenticates the caller and the federation it names.
 func (s *SyncServer) check(ctx context.Context, fed []byte) (ledger.Author, error) {
-	a, err := peerOf(ctx)
+	a, err := s.checkFederation(ctx, fed)
 	if err != nil {
 		return a, err
 	}
 	if err := s.b.Accept(a); err != nil {
 		return a, status.Error(codes.PermissionDenied, err.Error())
+	}
+	return a, nil
+}
+
+// checkFederation authenticates the caller, and checks the federation it
+// names, but not that the caller may sync.
+func (s *SyncServer) checkFederation(ctx context.Context, fed []byte) (ledger.Author, error) {
+	a, err := peerOf(ctx)
+	if err != nil {
+		return a, err
 	}
 	mine, ok := s.b.Federation()
 	if !ok {
@@ -172,11 +183,16 @@ func (s *SyncServer) Pull(r *rpcv1.PullRequest, stream grpc.ServerStreamingServe
 
 // Push implements rpcv1.SyncServer. Signatures are verified in parallel
 // before the node sees the entries; a forged entry is refused with its
-// reason and never reaches the store.
+// reason and never reaches the store. A collective that is neither member
+// nor applicant may push one thing only: its own application, which is how
+// it becomes an applicant.
 func (s *SyncServer) Push(ctx context.Context, r *rpcv1.PushRequest) (*rpcv1.PushResponse, error) {
-	a, err := s.check(ctx, r.GetFederation())
+	a, err := s.checkFederation(ctx, r.GetFederation())
 	if err != nil {
 		return nil, err
+	}
+	if err := s.b.Accept(a); err != nil && !ownApplication(a, r.GetEntries()) {
+		return nil, status.Error(codes.PermissionDenied, err.Error())
 	}
 	if len(r.GetEntries()) > MaxPushEntries {
 		return nil, status.Errorf(codes.ResourceExhausted, "%d entries in one push, at most %d", len(r.GetEntries()), MaxPushEntries)
@@ -211,6 +227,19 @@ func (s *SyncServer) Forks(ctx context.Context, r *rpcv1.ForksRequest) (*rpcv1.F
 		resp.Proofs = append(resp.Proofs, p.Proto())
 	}
 	return resp, nil
+}
+
+// ownApplication reports whether entries are exactly one application
+// signed by a, before any signature is checked (Push verifies it next).
+func ownApplication(a ledger.Author, entries []*caissev1.Entry) bool {
+	if len(entries) != 1 {
+		return false
+	}
+	var body caissev1.EntryBody
+	if proto.Unmarshal(entries[0].GetBody(), &body) != nil {
+		return false
+	}
+	return body.GetApplication() != nil && string(body.GetAuthor()) == string(a[:])
 }
 
 // VerifyAll decodes and verifies entries on every core: signature

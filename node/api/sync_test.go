@@ -196,5 +196,24 @@ func TestSyncServer(t *testing.T) {
 		if status.Code(err) != codes.PermissionDenied {
 			t.Fatalf("exchange from a stranger: %v", err)
 		}
+		_, err = s.Push(ctx, &rpcv1.PushRequest{Federation: fed[:], Entries: []*caissev1.Entry{stranger.Peek(t, fed, nil).Proto()}})
+		if status.Code(err) != codes.PermissionDenied {
+			t.Fatalf("push of a contribution from a stranger: %v", err)
+		}
+		// Its own application is what a stranger may push.
+		app := stranger.Next(t, fed, func(b *caissev1.EntryBody) {
+			b.Kind = &caissev1.EntryBody_Application{Application: &caissev1.Application{Name: "nouvelle caisse"}}
+		})
+		if _, err := s.Push(ctx, &rpcv1.PushRequest{Federation: fed[:], Entries: []*caissev1.Entry{app.Proto()}}); err != nil {
+			t.Fatalf("push of its own application: %v", err)
+		}
+		// Someone else's application is not.
+		other := ledgertest.NewAuthor(t, 4)
+		app2 := other.Next(t, fed, func(b *caissev1.EntryBody) {
+			b.Kind = &caissev1.EntryBody_Application{Application: &caissev1.Application{Name: "autre"}}
+		})
+		if _, err := s.Push(ctx, &rpcv1.PushRequest{Federation: fed[:], Entries: []*caissev1.Entry{app2.Proto()}}); status.Code(err) != codes.PermissionDenied {
+			t.Fatalf("push of another's application by a stranger: %v", err)
+		}
 	})
 }
