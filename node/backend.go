@@ -38,16 +38,21 @@ func (b *backend) Init(_ context.Context, r *rpcv1.InitRequest) (*rpcv1.InitResp
 	return &rpcv1.InitResponse{FederationId: e.Hash().String(), Genesis: b.n.view(e)}, nil
 }
 
-func (b *backend) Status(context.Context, *rpcv1.StatusRequest) (*rpcv1.StatusResponse, error) {
+func (b *backend) Status(context.Context, *rpcv1.StatusRequest) (st *rpcv1.StatusResponse, err error) {
 	n := b.n
 	count, err := n.store.Count()
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if st != nil {
+			n.syncStatus(st)
+		}
+	}()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	st := &rpcv1.StatusResponse{
-		NodeId:      n.self.Short(),
+	st = &rpcv1.StatusResponse{
+		NodeId:      string(n.self.ID().Short()),
 		NodeKey:     n.self.String(),
 		Entries:     count,
 		StateHash:   n.state.Hash().String(),
@@ -56,9 +61,10 @@ func (b *backend) Status(context.Context, *rpcv1.StatusRequest) (*rpcv1.StatusRe
 		StartedUnix: n.started.Unix(),
 		Name:        n.cfg.Name,
 	}
-	if h, ok := n.state.Head(n.self); ok {
+	if h, err := n.store.Head(n.self); err == nil {
 		st.Seq = uint64(h.Seq)
 	}
+	st.Member = n.state.CanAuthor(n.self)
 	if fid, ok := n.state.Federation(); ok {
 		ch := n.state.Charter()
 		st.Founded = true

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/caisse-coop/caisse/federation"
@@ -39,6 +40,13 @@ type Node struct {
 	mu    sync.Mutex
 	state *federation.State
 	clock *ledger.Clock
+	// held are stored entries the state cannot apply yet (see replay).
+	held []ledger.Entry
+	// repl runs replication once the node has a federation.
+	repl atomic.Pointer[replicator]
+	// fedReady is closed when the node founds or joins a federation.
+	fedReady     chan struct{}
+	fedReadyOnce sync.Once
 
 	closeOnce sync.Once
 	closeErr  error
@@ -54,7 +62,7 @@ func New(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data directory: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, started: cfg.Now()}
+	n := &Node{cfg: cfg, log: cfg.Logger, started: cfg.Now(), fedReady: make(chan struct{})}
 	key, created, err := loadOrCreateKey(filepath.Join(cfg.DataDir, keyFile))
 	if err != nil {
 		return nil, err
@@ -91,7 +99,9 @@ func New(cfg Config) (*Node, error) {
 }
 
 // replay rebuilds the federation state from the store: the genesis first,
-// then every log.
+// then every log, then the fork proofs. Entries that cannot apply yet (an
+// applicant's own application before it holds the charter, entries whose
+// dependencies are in later logs) are held and settled in rounds.
 func (n *Node) replay() error {
 	maxTime, err := n.store.MaxTime()
 	if err != nil {
@@ -99,18 +109,25 @@ func (n *Node) replay() error {
 	}
 	n.clock = ledger.NewClock(maxTime, uint64(n.cfg.MaxClockAhead.Milliseconds()))
 	n.state = federation.New()
+	n.held = nil
 	genesis, err := findGenesis(n.store)
-	if err != nil || genesis.IsZero() {
+	if err != nil {
 		return err
 	}
-	if err := n.state.Apply(genesis); err != nil {
-		return fmt.Errorf("node: replay genesis: %w", err)
+	if !genesis.IsZero() {
+		if err := n.state.Apply(genesis); err != nil {
+			return fmt.Errorf("node: replay genesis: %w", err)
+		}
 	}
 	err = n.store.ScanAll(func(e ledger.Entry) error {
-		if e.Hash() == genesis.Hash() {
+		if !genesis.IsZero() && e.Hash() == genesis.Hash() {
 			return nil
 		}
-		if err := n.state.Apply(e); err != nil {
+		switch err := n.state.Apply(e); {
+		case err == nil:
+		case isPending(err):
+			n.held = append(n.held, e)
+		default:
 			return fmt.Errorf("node: replay %s: %w", e, err)
 		}
 		return nil
@@ -118,9 +135,36 @@ func (n *Node) replay() error {
 	if err != nil {
 		return err
 	}
-	fid, _ := n.state.Federation()
-	n.log.Info("ledger loaded", "federation", fid.Short(), "entries", n.state.Entries(), "state", n.state.Hash().Short())
+	proofs, err := n.store.Forks()
+	if err != nil {
+		return fmt.Errorf("node: replay: %w", err)
+	}
+	for _, p := range proofs {
+		if err := n.state.ApplyFork(p.A, p.B); err != nil && !errors.Is(err, ledger.ErrDuplicate) && !isPending(err) {
+			return fmt.Errorf("node: replay %s: %w", p, err)
+		}
+	}
+	n.settleLocked()
+	if fid, ok := n.state.Federation(); ok {
+		n.log.Info("ledger loaded", "federation", fid.Short(), "entries", n.state.Entries(), "held", len(n.held), "state", n.state.Hash().Short())
+	}
 	return nil
+}
+
+// settleLocked applies the stored entries held until others arrived, those
+// that can apply now. n.mu is held (or the node is not serving yet).
+func (n *Node) settleLocked() {
+	if len(n.held) == 0 {
+		return
+	}
+	waiting, dropped, err := n.state.Settle(n.held, nil)
+	for _, d := range dropped {
+		n.log.Warn("stored entry can never apply", "err", d)
+	}
+	if err != nil {
+		n.log.Error("settle held entries", "err", err)
+	}
+	n.held = waiting
 }
 
 // found signs and stores the genesis of a new federation with this node
@@ -136,17 +180,35 @@ func (n *Node) found(c Charter, name string) (ledger.Entry, error) {
 		return ledger.Entry{}, fmt.Errorf("node: found: %w", errors.Join(err, errInvalidArgument))
 	}
 	body.Time = n.clock.Now(n.nowMs()).Proto()
+	if err := n.createGossipKey(); err != nil {
+		return ledger.Entry{}, fmt.Errorf("node: found: gossip key: %w", err)
+	}
 	e, err := n.commitLocked(body)
 	if err != nil {
 		return ledger.Entry{}, err
 	}
 	n.log.Info("founded federation", "federation", e.Hash().Short(), "name", c.Name)
+	n.markFederated()
 	return e, nil
 }
 
 // append signs an entry of this node's log with the given kind and commits
 // it: checked, durable, applied.
 func (n *Node) append(kind func(*caissev1.EntryBody)) (ledger.Entry, error) {
+	r := n.repl.Load()
+	if r != nil {
+		if err := r.checkAppend(); err != nil {
+			return ledger.Entry{}, fmt.Errorf("node: not appending: %w: %w", err, errUnavailable)
+		}
+	}
+	e, err := n.appendLocked(kind)
+	if err == nil && r != nil {
+		r.appended(e)
+	}
+	return e, err
+}
+
+func (n *Node) appendLocked(kind func(*caissev1.EntryBody)) (ledger.Entry, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	fid, ok := n.state.Federation()
@@ -186,22 +248,35 @@ func (n *Node) commitLocked(body *caissev1.EntryBody) (ledger.Entry, error) {
 
 func (n *Node) nowMs() uint64 { return uint64(n.cfg.Now().UnixMilli()) }
 
-// Run serves the operator API until ctx is done, then shuts down cleanly.
+// Run serves the operator API and replicates with the federation's other
+// nodes until ctx is done, then shuts down cleanly.
 func (n *Node) Run(ctx context.Context) error {
 	srv, err := api.Listen(n.cfg.Socket, &backend{n: n}, n.log)
 	if err != nil {
 		return err
 	}
 	n.log.Info("serving operator API", "socket", n.cfg.Socket)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve() }()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	replDone := make(chan struct{})
+	go func() {
+		defer close(replDone)
+		if err := n.replicate(ctx); err != nil {
+			errc <- err
+		}
+	}()
 	select {
 	case <-ctx.Done():
 		n.log.Info("shutting down")
 		srv.Stop(5 * time.Second)
-		<-errc
+		<-replDone
 		return nil
 	case err := <-errc:
+		cancel()
+		srv.Stop(5 * time.Second)
+		<-replDone
 		return err
 	}
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/caisse-coop/caisse/federation"
@@ -38,6 +39,7 @@ func (b *backend) Verify(ctx context.Context, _ *rpcv1.VerifyRequest) (*rpcv1.Ve
 		}
 	}
 	heads := map[ledger.Author]*ledger.Head{}
+	var held []ledger.Entry // entries whose dependencies are in later logs
 	err = n.store.ScanAll(func(e ledger.Entry) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -54,7 +56,11 @@ func (b *backend) Verify(ctx context.Context, _ *rpcv1.VerifyRequest) (*rpcv1.Ve
 		h := fresh.Head()
 		heads[e.Author()] = &h
 		if fresh.Hash() != genesis.Hash() {
-			if err := state.Apply(fresh); err != nil {
+			switch err := state.Apply(fresh); {
+			case err == nil:
+			case isPending(err):
+				held = append(held, fresh)
+			default:
 				problem("%s: does not apply: %v", e, err)
 			}
 		}
@@ -62,6 +68,30 @@ func (b *backend) Verify(ctx context.Context, _ *rpcv1.VerifyRequest) (*rpcv1.Ve
 	})
 	if err != nil {
 		return nil, err
+	}
+	proofs, err := n.store.Forks()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range proofs {
+		fresh, err := ledger.DecodeForkProof(p.Marshal())
+		if err != nil {
+			problem("%s: %v", p, err)
+			continue
+		}
+		if err := state.ApplyFork(fresh.A, fresh.B); err != nil && !errors.Is(err, ledger.ErrDuplicate) && !isPending(err) {
+			problem("%s: does not apply: %v", p, err)
+		}
+	}
+	waiting, dropped, err := state.Settle(held, nil)
+	if err != nil {
+		problem("settling entries held for later: %v", err)
+	}
+	for _, err := range dropped {
+		problem("held entry does not apply: %v", err)
+	}
+	if len(waiting) != len(n.held) {
+		problem("%d stored entries cannot apply yet, the live state holds %d aside", len(waiting), len(n.held))
 	}
 	resp.Authors = uint32(len(heads))
 	vec, err := n.store.Vector()

@@ -60,7 +60,7 @@ func mustCLI(t *testing.T, p *nodetest.Proc, args ...string) string {
 // cliJSON runs the CLI with --json and decodes its output into v.
 func cliJSON(t *testing.T, p *nodetest.Proc, v any, args ...string) {
 	t.Helper()
-	out := mustCLI(t, p, append(args, "--json")...)
+	out := mustCLI(t, p, append([]string{"--json"}, args...)...)
 	if err := json.Unmarshal([]byte(out), v); err != nil {
 		t.Fatalf("caisse %s --json: %v\n%s", strings.Join(args, " "), err, out)
 	}

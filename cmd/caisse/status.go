@@ -14,22 +14,35 @@ import (
 
 // statusJSON is what status --json prints.
 type statusJSON struct {
-	NodeID         string       `json:"node_id"`
-	NodeKey        string       `json:"node_key"`
-	Name           string       `json:"name"`
-	Founded        bool         `json:"founded"`
-	FederationID   string       `json:"federation_id,omitempty"`
-	FederationName string       `json:"federation_name,omitempty"`
-	Currency       string       `json:"currency,omitempty"`
-	Exponent       uint32       `json:"exponent"`
-	Seq            uint64       `json:"seq"`
-	Entries        uint64       `json:"entries"`
-	Members        uint32       `json:"members"`
-	StateHash      string       `json:"state_hash"`
-	DataDir        string       `json:"data_dir"`
-	Version        string       `json:"version"`
-	Started        string       `json:"started"`
-	Rules          *rpcv1.Rules `json:"rules,omitempty"`
+	NodeID         string        `json:"node_id"`
+	NodeKey        string        `json:"node_key"`
+	Name           string        `json:"name"`
+	Founded        bool          `json:"founded"`
+	Member         bool          `json:"member"`
+	FederationID   string        `json:"federation_id,omitempty"`
+	FederationName string        `json:"federation_name,omitempty"`
+	Currency       string        `json:"currency,omitempty"`
+	Exponent       uint32        `json:"exponent"`
+	Seq            uint64        `json:"seq"`
+	Entries        uint64        `json:"entries"`
+	Members        uint32        `json:"members"`
+	StateHash      string        `json:"state_hash"`
+	DataDir        string        `json:"data_dir"`
+	Version        string        `json:"version"`
+	Started        string        `json:"started"`
+	Rules          *rpcv1.Rules  `json:"rules,omitempty"`
+	SyncAddr       string        `json:"sync_addr,omitempty"`
+	GossipAddr     string        `json:"gossip_addr,omitempty"`
+	Peers          uint32        `json:"peers"`
+	CatchingUp     []catchUpJSON `json:"catching_up"`
+}
+
+type catchUpJSON struct {
+	Peer        string `json:"peer"`
+	EntriesLeft uint64 `json:"entries_left"`
+	BytesLeft   uint64 `json:"bytes_left"`
+	Percent     uint32 `json:"percent"`
+	ETASeconds  uint32 `json:"eta_seconds,omitempty"`
 }
 
 func statusCmd(g *globals) *ffcli.Command {
@@ -48,6 +61,10 @@ func statusCmd(g *globals) *ffcli.Command {
 				return err
 			}
 			started := time.Unix(st.GetStartedUnix(), 0).UTC().Format(time.RFC3339)
+			catching := []catchUpJSON{}
+			for _, c := range st.GetCatchingUp() {
+				catching = append(catching, catchUpJSON{c.GetPeer(), c.GetEntriesLeft(), c.GetBytesLeft(), c.GetPercent(), c.GetEtaSeconds()})
+			}
 			if g.json {
 				return g.printJSON(statusJSON{
 					NodeID: st.GetNodeId(), NodeKey: st.GetNodeKey(), Name: st.GetName(), Founded: st.GetFounded(),
@@ -55,6 +72,8 @@ func statusCmd(g *globals) *ffcli.Command {
 					Currency: st.GetCurrency().GetCode(), Exponent: st.GetCurrency().GetExponent(),
 					Seq: st.GetSeq(), Entries: st.GetEntries(), Members: st.GetMembers(), StateHash: st.GetStateHash(),
 					DataDir: st.GetDataDir(), Version: st.GetVersion(), Started: started, Rules: st.GetRules(),
+					Member: st.GetMember(), SyncAddr: st.GetSyncAddr(), GossipAddr: st.GetGossipAddr(),
+					Peers: st.GetPeers(), CatchingUp: catching,
 				})
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
@@ -64,6 +83,18 @@ func statusCmd(g *globals) *ffcli.Command {
 				fmt.Fprintf(tw, "federation\t%s (%s)\n", st.GetFederationName(), st.GetFederationId())
 				fmt.Fprintf(tw, "currency\t%s, %d decimals\n", st.GetCurrency().GetCode(), st.GetCurrency().GetExponent())
 				fmt.Fprintf(tw, "members\t%d\n", st.GetMembers())
+				if !st.GetMember() {
+					fmt.Fprintf(tw, "this node\tapplicant: the members have not admitted it (yet)\n")
+				}
+				if st.GetSyncAddr() != "" {
+					fmt.Fprintf(tw, "sync\t%s, gossip %s, %d peers up\n", st.GetSyncAddr(), st.GetGossipAddr(), st.GetPeers())
+				}
+				if len(catching) == 0 {
+					fmt.Fprintf(tw, "sync state\tup to date with every peer it knows\n")
+				}
+				for _, c := range catching {
+					fmt.Fprintf(tw, "catching up\t%s: %d entries (~%d bytes) to go, %d%%\n", c.Peer, c.EntriesLeft, c.BytesLeft, c.Percent)
+				}
 			} else {
 				fmt.Fprintf(tw, "federation\tnone yet: found one with caisse init\n")
 			}

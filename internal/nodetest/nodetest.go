@@ -66,7 +66,10 @@ func (p *Proc) Logs() string {
 func Start(t testing.TB, bin, dataDir string, args ...string) *Proc {
 	t.Helper()
 	p := &Proc{DataDir: dataDir, Socket: filepath.Join(dataDir, "caissed.sock"), t: t, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, append([]string{"--data-dir", dataDir, "--log-level", "debug"}, args...)...)
+	// Port 0 everywhere: tests run side by side.
+	base := []string{"--data-dir", dataDir, "--log-level", "debug",
+		"--sync-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--gossip-profile", "local"}
+	p.cmd = exec.Command(bin, append(base, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	p.cmd.Env = append(os.Environ(), "HOME="+dataDir)
 	if err := p.cmd.Start(); err != nil {

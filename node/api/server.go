@@ -36,6 +36,13 @@ type Backend interface {
 	ListEntries(context.Context, *rpcv1.ListEntriesRequest) (*rpcv1.ListEntriesResponse, error)
 	Balances(context.Context, *rpcv1.BalancesRequest) (*rpcv1.BalancesResponse, error)
 	Verify(context.Context, *rpcv1.VerifyRequest) (*rpcv1.VerifyResponse, error)
+	Invite(context.Context, *rpcv1.InviteRequest) (*rpcv1.InviteResponse, error)
+	Join(context.Context, *rpcv1.JoinRequest) (*rpcv1.JoinResponse, error)
+	Propose(context.Context, *rpcv1.ProposeRequest) (*rpcv1.RecordResponse, error)
+	Vote(context.Context, *rpcv1.VoteRequest) (*rpcv1.RecordResponse, error)
+	Members(context.Context, *rpcv1.MembersRequest) (*rpcv1.MembersResponse, error)
+	Peers(context.Context, *rpcv1.PeersRequest) (*rpcv1.PeersResponse, error)
+	Gossip(context.Context, *rpcv1.GossipRequest) (*rpcv1.GossipResponse, error)
 }
 
 // Server is the operator API on a unix socket.
@@ -151,4 +158,32 @@ func (o *operator) Balances(ctx context.Context, r *rpcv1.BalancesRequest) (*rpc
 
 func (o *operator) Verify(ctx context.Context, r *rpcv1.VerifyRequest) (*rpcv1.VerifyResponse, error) {
 	return o.b.Verify(ctx, r)
+}
+
+func (o *operator) Invite(ctx context.Context, r *rpcv1.InviteRequest) (*rpcv1.InviteResponse, error) {
+	return o.b.Invite(ctx, r)
+}
+
+func (o *operator) Join(ctx context.Context, r *rpcv1.JoinRequest) (*rpcv1.JoinResponse, error) {
+	return o.b.Join(ctx, r)
+}
+
+func (o *operator) Propose(ctx context.Context, r *rpcv1.ProposeRequest) (*rpcv1.RecordResponse, error) {
+	return o.b.Propose(ctx, r)
+}
+
+func (o *operator) Vote(ctx context.Context, r *rpcv1.VoteRequest) (*rpcv1.RecordResponse, error) {
+	return o.b.Vote(ctx, r)
+}
+
+func (o *operator) Members(ctx context.Context, r *rpcv1.MembersRequest) (*rpcv1.MembersResponse, error) {
+	return o.b.Members(ctx, r)
+}
+
+func (o *operator) Peers(ctx context.Context, r *rpcv1.PeersRequest) (*rpcv1.PeersResponse, error) {
+	return o.b.Peers(ctx, r)
+}
+
+func (o *operator) Gossip(ctx context.Context, r *rpcv1.GossipRequest) (*rpcv1.GossipResponse, error) {
+	return o.b.Gossip(ctx, r)
 }

@@ -15,6 +15,10 @@ import (
 // more precise sentinel says so.
 var ErrInvalidArgument = errors.New("invalid argument")
 
+// ErrUnavailable marks a request the node cannot serve yet, such as one
+// that needs replication before it has started.
+var ErrUnavailable = errors.New("unavailable")
+
 // codeOf lists, in order, which sentinel maps to which code. The first
 // match wins, so more precise sentinels come first.
 var codeOf = []struct {
@@ -46,6 +50,7 @@ var codeOf = []struct {
 	{ledger.ErrInvalidPeriod, codes.InvalidArgument},
 	{ledger.ErrUnknownCategory, codes.InvalidArgument},
 	{ErrInvalidArgument, codes.InvalidArgument},
+	{ErrUnavailable, codes.Unavailable},
 }
 
 // Status maps an error of the node to a gRPC status whose message is the

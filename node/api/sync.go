@@ -41,7 +41,7 @@ type SyncBackend interface {
 	// Vector is what the node holds.
 	Vector() (ledger.Vector, error)
 	// PeerVector tells the node what a peer holds.
-	PeerVector(peer ledger.Author, v ledger.Vector)
+	PeerVector(peer ledger.Author, v ledger.Vector, forks uint32)
 	// Scan reads an author's stored entries from seq from on.
 	Scan(a ledger.Author, from ledger.Seq, fn func(ledger.Entry) error) error
 	// Receive hands verified entries pushed by a peer to the node.
@@ -124,7 +124,7 @@ func (s *SyncServer) Exchange(ctx context.Context, r *rpcv1.ExchangeRequest) (*r
 	if err != nil {
 		return nil, Status(err).Err()
 	}
-	s.b.PeerVector(a, theirs)
+	s.b.PeerVector(a, theirs, r.GetForks())
 	mine, err := s.b.Vector()
 	if err != nil {
 		return nil, Status(err).Err()

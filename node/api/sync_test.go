@@ -42,7 +42,7 @@ func (f *fakeNode) Accept(a ledger.Author) error {
 	return nil
 }
 func (f *fakeNode) Vector() (ledger.Vector, error) { return f.store.Vector() }
-func (f *fakeNode) PeerVector(a ledger.Author, v ledger.Vector) {
+func (f *fakeNode) PeerVector(a ledger.Author, v ledger.Vector, _ uint32) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.vectors[a] = v
