@@ -20,7 +20,12 @@ import (
 
 const configName = "caissed.toml"
 
-type logConfig struct{ level, format string }
+// logConfig holds the settings that are not the node's: logging, and the
+// demo switch.
+type logConfig struct {
+	level, format string
+	demo          bool
+}
 
 // configPath is the --config flag: empty means <data-dir>/caissed.toml,
 // worked out after flags and environment have set the data directory.
@@ -85,6 +90,7 @@ func flags(cfg *node.Config, lc *logConfig, cp *configPath) *flag.FlagSet {
 	fs.Var((*stringList)(&cfg.Join), "join", "gossip addresses of members to join at start, comma-separated")
 	fs.DurationVar(&cfg.AntiEntropy, "anti-entropy", cfg.AntiEntropy, "mean interval between anti-entropy rounds with a random peer")
 	fs.DurationVar(&cfg.MaxClockAhead, "max-clock-ahead", cfg.MaxClockAhead, "refuse entries stamped further ahead of local time than this")
+	fs.BoolVar(&lc.demo, "demo", false, "run a demo federation of three nodes on loopback, in a temporary directory")
 	fs.StringVar(&lc.level, "log-level", lc.level, "debug, info, warn or error")
 	fs.StringVar(&lc.format, "log-format", lc.format, "text or json")
 	fs.StringVar(&cfg.Federation.Name, "federation.name", cfg.Federation.Name, "name of the federation this node founds")
@@ -194,7 +200,7 @@ func writeDefaultConfig(dataDir string) error {
 	// Top-level keys first: in TOML, a key after [table] belongs to it.
 	var all []*flag.Flag
 	set.VisitAll(func(f *flag.Flag) {
-		if f.Name != "config" && f.Name != "data-dir" {
+		if f.Name != "config" && f.Name != "data-dir" && f.Name != "demo" {
 			all = append(all, f)
 		}
 	})

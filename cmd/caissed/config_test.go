@@ -121,7 +121,7 @@ func TestDefaultConfigFile(t *testing.T) {
 			keys++
 		}
 	}
-	if want := countFlags(set) - 2; keys != want { // data-dir and config are not file keys
+	if want := countFlags(set) - 3; keys != want { // data-dir, config and demo are not file keys
 		t.Errorf("config file has %d settings, want %d:\n%s", keys, want, raw)
 	}
 	if err := os.WriteFile(path, []byte(uncommented), 0o600); err != nil {

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 
@@ -45,6 +46,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	log, err := newLogger(logCfg, stderr)
 	if err != nil {
 		return err
+	}
+	if logCfg.demo {
+		dir := filepath.Join(os.TempDir(), "caisse-demo")
+		return runDemo(ctx, dir, log, stderr)
 	}
 	cfg.Logger = log
 	cfg.Version = buildVersion()
