@@ -598,29 +598,57 @@ func (r *replicator) Scan(a ledger.Author, from ledger.Seq, fn func(ledger.Entry
 	return r.n.store.Scan(a, from, fn)
 }
 
+// Receive takes entries a peer pushed. Each is judged at once against the
+// state, so that the pusher learns why one is refused; those that may be
+// stored (now, or once a gap before them is filled) go to the syncer.
 func (r *replicator) Receive(a ledger.Author, entries []ledger.Entry) api.PushResult {
 	id := peerID(a)
 	r.peersMu.Lock()
 	_, known := r.peers[id]
 	r.peersMu.Unlock()
+	res := api.PushResult{}
+	var forward []ledger.Entry
+	now := r.n.nowMs()
+	r.n.mu.Lock()
+	for _, e := range entries {
+		if err := r.n.clock.Check(e.Time(), now); err != nil {
+			res.Refused = append(res.Refused, fmt.Sprintf("%s: %v", e, err))
+			continue
+		}
+		switch err := r.n.state.Check(e); {
+		case err == nil:
+			res.Accepted++
+			forward = append(forward, e)
+		case errors.Is(err, ledger.ErrDuplicate):
+			res.Duplicates++
+		case errors.Is(err, ledger.ErrFork):
+			// An equivocation: the syncer hands it back to compare with
+			// the stored entry, and the proof is kept and spread.
+			res.Refused = append(res.Refused, fmt.Sprintf("%s: %v: kept as a fork proof", e, ledger.ErrFork))
+			forward = append(forward, e)
+		case isPending(err):
+			res.Buffered++
+			forward = append(forward, e)
+		default:
+			res.Refused = append(res.Refused, fmt.Sprintf("%s: %v", e, err))
+		}
+	}
+	r.n.mu.Unlock()
+	if len(forward) == 0 {
+		return res
+	}
 	if !known {
 		// An applicant's first push comes before gossip tells us its
-		// address: ingest its application directly.
-		res := api.PushResult{}
-		for _, x := range r.n.ingest(entries) {
-			switch x.out {
-			case stored:
-				res.Accepted++
-			case duplicate:
-				res.Duplicates++
-			default:
+		// address: its application is ingested directly.
+		for _, x := range r.n.ingest(forward) {
+			if x.out != stored && x.out != duplicate {
 				res.Refused = append(res.Refused, fmt.Sprintf("%s: %v", x.e, x.err))
 			}
 		}
 		return res
 	}
-	r.send(syncer.Entries{Peer: id, Entries: entries})
-	return api.PushResult{Buffered: len(entries)}
+	r.send(syncer.Entries{Peer: id, Entries: forward})
+	return res
 }
 
 func (r *replicator) Forks() ([]ledger.ForkProof, error) { return r.n.store.Forks() }
