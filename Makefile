@@ -6,7 +6,9 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BENCHTIME ?= 1s
 COUNT     ?= 6
 
-.PHONY: help build test test-short run bench proto verify tidy clean
+SEEDS     ?= 2000
+
+.PHONY: help build test test-short run demo sim bench proto verify tidy clean
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -22,6 +24,12 @@ test-short: ## the quick tests only, without the race detector
 
 run: ## a node on the embedded default (data in ~/.local/share/caisse)
 	$(GO) run ./cmd/caissed
+
+demo: ## a demo federation of three nodes on loopback (the README's first command)
+	$(GO) run ./cmd/caissed --demo
+
+sim: ## long seeded simulations of the sync core: make sim SEEDS=N (SIM_SEED=N replays one)
+	SIM_SEEDS=$(SEEDS) $(GO) test -count=1 -timeout 60m -run 'TestSim$$' ./node/syncer/syncertest/
 
 bench: ## benchmarks, each beside its same-run baseline (x-baseline); feed to benchstat
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee bench.out
