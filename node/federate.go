@@ -181,6 +181,9 @@ func (b *backend) Join(ctx context.Context, r *rpcv1.JoinRequest) (*rpcv1.JoinRe
 		return nil, invalid("%v", err)
 	}
 	fid := ledger.Hash(tok.GetFederation())
+	if r.GetRestore() {
+		return n.restore(tok)
+	}
 	n.mu.Lock()
 	if _, ok := n.state.Federation(); ok {
 		n.mu.Unlock()
@@ -203,13 +206,8 @@ func (b *backend) Join(ctx context.Context, r *rpcv1.JoinRequest) (*rpcv1.JoinRe
 	if err := pushApplication(ctx, n, tok, app); err != nil {
 		return nil, err
 	}
-	if err := writeNewFile(n.path(gossipKeyFile), tok.GetGossipKey()); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("node: gossip key: %w", err)
-	}
-	j := joinInfo{Federation: fid.String(), Inviter: hex.EncodeToString(tok.GetInviter()), InviterAddr: tok.GetInviterAddr(), GossipSeeds: tok.GetGossipSeeds()}
-	raw, _ := json.MarshalIndent(j, "", "  ")
-	if err := writeFileAtomic(n.path(joinFile), raw, 0o600); err != nil {
-		return nil, fmt.Errorf("node: %s: %w", joinFile, err)
+	if err := n.writeJoinInfo(tok); err != nil {
+		return nil, err
 	}
 	n.mu.Lock()
 	if err := n.store.Append(app); err != nil {
@@ -421,4 +419,39 @@ func (n *Node) acknowledgeDecisions() {
 		}
 		n.log.Info("acknowledged an admission, so that it becomes final", "proposal", p.Short())
 	}
+}
+
+// writeJoinInfo keeps what a join token says: the gossip key, and how to
+// reach the federation.
+func (n *Node) writeJoinInfo(tok *rpcv1.JoinToken) error {
+	if err := writeNewFile(n.path(gossipKeyFile), tok.GetGossipKey()); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("node: gossip key: %w", err)
+	}
+	j := joinInfo{Federation: ledger.Hash(tok.GetFederation()).String(), Inviter: hex.EncodeToString(tok.GetInviter()),
+		InviterAddr: tok.GetInviterAddr(), GossipSeeds: tok.GetGossipSeeds()}
+	raw, _ := json.MarshalIndent(j, "", "  ")
+	if err := writeFileAtomic(n.path(joinFile), raw, 0o600); err != nil {
+		return fmt.Errorf("node: %s: %w", joinFile, err)
+	}
+	return nil
+}
+
+// restore rebuilds a lost node's ledger from the federation: with its key
+// and a join token, and nothing else, it replicates every log, its own
+// included, and refuses to append until its peers have told it how far its
+// own log goes (node/syncer's CheckAppend), so that it cannot fork it.
+func (n *Node) restore(tok *rpcv1.JoinToken) (*rpcv1.JoinResponse, error) {
+	n.mu.Lock()
+	_, has := n.state.Federation()
+	n.mu.Unlock()
+	if has {
+		return nil, fmt.Errorf("node: this node already holds a federation's ledger: %w", federation.ErrGenesisExists)
+	}
+	if err := n.writeJoinInfo(tok); err != nil {
+		return nil, err
+	}
+	fid := ledger.Hash(tok.GetFederation())
+	n.log.Info("restoring the ledger from the federation", "federation", fid.Short())
+	n.markFederated()
+	return &rpcv1.JoinResponse{FederationId: fid.String()}, nil
 }

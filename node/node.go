@@ -196,9 +196,16 @@ func (n *Node) found(c Charter, name string) (ledger.Entry, error) {
 // it: checked, durable, applied.
 func (n *Node) append(kind func(*caissev1.EntryBody)) (ledger.Entry, error) {
 	r := n.repl.Load()
-	if r != nil {
+	switch {
+	case r != nil:
 		if err := r.checkAppend(); err != nil {
 			return ledger.Entry{}, fmt.Errorf("node: not appending: %w: %w", err, errUnavailable)
+		}
+	case !n.alone():
+		// With peers, the node's own frontier must come from them first
+		// (a restored backup): wait for replication to start.
+		if _, ok, _ := n.federationID(); ok {
+			return ledger.Entry{}, fmt.Errorf("node: not appending before replication has started: %w", errUnavailable)
 		}
 	}
 	e, err := n.appendLocked(kind)

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -198,4 +200,125 @@ func TestFiveNodesConverge(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged entries on five nodes", len(acked))
+}
+
+// TestRestoreFromFederation loses a member's whole data directory but its
+// key, restores the ledger from the federation, and checks that the node
+// continues its own log where it was, without forking it.
+func TestRestoreFromFederation(t *testing.T) {
+	a := newFedNode(t, "Caisse A", true)
+	b := newFedNode(t, "Caisse B", false)
+	admit(t, []*fedNode{a}, b)
+	for _, amount := range []string{"10", "11", "12"} {
+		mustCLI(t, b.p, "contribute", "--member", "Anne", "--amount", amount, "--period", "2026-11")
+	}
+	var before statusJSON
+	cliJSON(t, b.p, &before, "status")
+	waitCond(t, 30*time.Second, "A to hold B's log", func() bool {
+		var sa statusJSON
+		cliJSON(t, a.p, &sa, "status")
+		return sa.StateHash == before.StateHash
+	})
+	b.p.Kill(t)
+
+	// The VPS is lost: only the key was kept.
+	key, err := os.ReadFile(filepath.Join(b.dir, "node.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.dir = t.TempDir()
+	if err := os.WriteFile(filepath.Join(b.dir, "node.key"), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.start(t)
+	var inv struct{ Token string }
+	cliJSON(t, a.p, &inv, "federation", "invite")
+	mustCLI(t, b.p, "restore", inv.Token)
+	waitCond(t, 60*time.Second, "B to restore its ledger", func() bool {
+		var s statusJSON
+		cliJSON(t, b.p, &s, "status")
+		return s.Seq == before.Seq && s.Member
+	})
+	var e entryJSON
+	waitCond(t, 30*time.Second, "B to record again", func() bool {
+		out, err := cli(t, b.p, "--json", "contribute", "--member", "Anne", "--amount", "13", "--period", "2026-11")
+		return err == nil && json.Unmarshal([]byte(out), &e) == nil
+	})
+	if e.Seq != before.Seq+1 {
+		t.Fatalf("restored node appended at seq %d, want %d", e.Seq, before.Seq+1)
+	}
+	var m membersOut
+	cliJSON(t, a.p, &m, "federation", "members")
+	if len(m.Forks) != 0 {
+		t.Fatalf("restoring forked a log: %+v", m.Forks)
+	}
+	var sb, sa statusJSON
+	waitCond(t, 30*time.Second, "A and B to agree", func() bool {
+		cliJSON(t, a.p, &sa, "status")
+		cliJSON(t, b.p, &sb, "status")
+		return sa.StateHash == sb.StateHash
+	})
+}
+
+// TestOldBackupDoesNotFork restarts a member from an old copy of its data
+// directory: it must learn its own log's true head from its peers before it
+// records anything, and then continue that log instead of forking it.
+func TestOldBackupDoesNotFork(t *testing.T) {
+	a := newFedNode(t, "Caisse A", true)
+	b := newFedNode(t, "Caisse B", false)
+	admit(t, []*fedNode{a}, b)
+	mustCLI(t, b.p, "contribute", "--member", "Anne", "--amount", "10", "--period", "2026-11")
+	b.p.Stop(t)
+	backup := t.TempDir()
+	if err := os.CopyFS(backup, os.DirFS(b.dir)); err != nil {
+		t.Fatal(err)
+	}
+	b.start(t)
+	for _, amount := range []string{"11", "12", "13"} {
+		// After any restart, the node waits for a peer to confirm its own
+		// log's head before it records.
+		waitCond(t, 30*time.Second, "B to record", func() bool {
+			_, err := cli(t, b.p, "contribute", "--member", "Anne", "--amount", amount, "--period", "2026-11")
+			return err == nil
+		})
+	}
+	var before statusJSON
+	cliJSON(t, b.p, &before, "status")
+	waitCond(t, 30*time.Second, "A to hold B's log", func() bool {
+		var sa statusJSON
+		cliJSON(t, a.p, &sa, "status")
+		return sa.StateHash == before.StateHash
+	})
+	b.p.Stop(t)
+	a.p.Stop(t) // B cannot learn where its log stands while A is down
+	if err := os.RemoveAll(b.dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(b.dir, os.DirFS(backup)); err != nil {
+		t.Fatal(err)
+	}
+	// A backup tool keeps the secrets private, as caissed demands.
+	for _, f := range []string{"node.key", "pseudonym.key", "gossip.key", "register.json", "join.json"} {
+		if err := os.Chmod(filepath.Join(b.dir, f), 0o600); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	b.start(t)
+	if _, err := cli(t, b.p, "contribute", "--member", "Anne", "--amount", "14", "--period", "2026-11"); err == nil || !strings.Contains(err.Error(), "not appending") {
+		t.Fatalf("a node restarted from a backup, with no peer to ask, recorded: %v", err)
+	}
+	a.start(t)
+	var e entryJSON
+	waitCond(t, 60*time.Second, "B to record again", func() bool {
+		out, err := cli(t, b.p, "--json", "contribute", "--member", "Anne", "--amount", "14", "--period", "2026-11")
+		return err == nil && json.Unmarshal([]byte(out), &e) == nil
+	})
+	if e.Seq != before.Seq+1 {
+		t.Fatalf("node restarted from a backup appended at seq %d, want %d", e.Seq, before.Seq+1)
+	}
+	var m membersOut
+	cliJSON(t, a.p, &m, "federation", "members")
+	if len(m.Forks) != 0 {
+		t.Fatalf("a node restarted from a backup forked its log: %+v", m.Forks)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -112,7 +113,7 @@ func call[Req, Resp any](ctx context.Context, g *globals, rpc func(rpcv1.Operato
 	resp, err := rpc(c, ctx, req)
 	if err != nil {
 		st := status.Convert(err)
-		if st.Code() == codes.Unavailable {
+		if st.Code() == codes.Unavailable && (strings.Contains(st.Message(), "connection error") || strings.Contains(st.Message(), "dial")) {
 			return zero, fmt.Errorf("the node at %s does not answer: is caissed running? (%s)", g.socketPath(), st.Message())
 		}
 		return zero, fmt.Errorf("%s", st.Message())

@@ -227,7 +227,10 @@ type JoinRequest struct {
 	// name is this collective's public name.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// note introduces the collective to the members.
-	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	// restore rebuilds the ledger of a member whose data was lost, from the
+	// federation, with only its key: no application is made.
+	Restore       bool `protobuf:"varint,4,opt,name=restore,proto3" json:"restore,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -281,6 +284,13 @@ func (x *JoinRequest) GetNote() string {
 		return x.Note
 	}
 	return ""
+}
+
+func (x *JoinRequest) GetRestore() bool {
+	if x != nil {
+		return x.Restore
+	}
+	return false
 }
 
 type JoinResponse struct {
@@ -3200,11 +3210,12 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\n" +
 	"inviter_id\x18\x03 \x01(\tR\tinviterId\x12!\n" +
 	"\fgossip_seeds\x18\x04 \x03(\tR\vgossipSeeds\x12!\n" +
-	"\finviter_addr\x18\x05 \x01(\tR\vinviterAddr\"K\n" +
+	"\finviter_addr\x18\x05 \x01(\tR\vinviterAddr\"e\n" +
 	"\vJoinRequest\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04note\"o\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12\x18\n" +
+	"\arestore\x18\x04 \x01(\bR\arestore\"o\n" +
 	"\fJoinResponse\x12#\n" +
 	"\rfederation_id\x18\x01 \x01(\tR\ffederationId\x12:\n" +
 	"\vapplication\x18\x02 \x01(\v2\x18.caisse.rpc.v1.EntryViewR\vapplication\"d\n" +
