@@ -239,19 +239,7 @@ func TestRestoreFromFederation(t *testing.T) {
 		cliJSON(t, b.p, &s, "status")
 		return s.Seq == before.Seq && s.Member
 	})
-	var e entryJSON
-	waitCond(t, 30*time.Second, "B to record again", func() bool {
-		out, err := cli(t, b.p, "--json", "contribute", "--member", "Anne", "--amount", "13", "--period", "2026-11")
-		return err == nil && json.Unmarshal([]byte(out), &e) == nil
-	})
-	if e.Seq != before.Seq+1 {
-		t.Fatalf("restored node appended at seq %d, want %d", e.Seq, before.Seq+1)
-	}
-	var m membersOut
-	cliJSON(t, a.p, &m, "federation", "members")
-	if len(m.Forks) != 0 {
-		t.Fatalf("restoring forked a log: %+v", m.Forks)
-	}
+	continuesLog(t, a, b, before.Seq)
 	var sb, sa statusJSON
 	waitCond(t, 30*time.Second, "A and B to agree", func() bool {
 		cliJSON(t, a.p, &sa, "status")
@@ -308,17 +296,24 @@ func TestOldBackupDoesNotFork(t *testing.T) {
 		t.Fatalf("a node restarted from a backup, with no peer to ask, recorded: %v", err)
 	}
 	a.start(t)
+	continuesLog(t, a, b, before.Seq)
+}
+
+// continuesLog waits until b records again and checks that it appends
+// right after head, the true head of its log, and that no fork shows on a.
+func continuesLog(t *testing.T, a, b *fedNode, head uint64) {
+	t.Helper()
 	var e entryJSON
-	waitCond(t, 60*time.Second, "B to record again", func() bool {
+	waitCond(t, 60*time.Second, b.name+" to record again", func() bool {
 		out, err := cli(t, b.p, "--json", "contribute", "--member", "Anne", "--amount", "14", "--period", "2026-11")
 		return err == nil && json.Unmarshal([]byte(out), &e) == nil
 	})
-	if e.Seq != before.Seq+1 {
-		t.Fatalf("node restarted from a backup appended at seq %d, want %d", e.Seq, before.Seq+1)
+	if e.Seq != head+1 {
+		t.Fatalf("%s appended at seq %d, want %d", b.name, e.Seq, head+1)
 	}
 	var m membersOut
 	cliJSON(t, a.p, &m, "federation", "members")
 	if len(m.Forks) != 0 {
-		t.Fatalf("a node restarted from a backup forked its log: %+v", m.Forks)
+		t.Fatalf("%s forked its log: %+v", b.name, m.Forks)
 	}
 }
