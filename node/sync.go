@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -53,6 +54,12 @@ type replicator struct {
 
 	peersMu sync.Mutex
 	peers   map[syncer.PeerID]*peerConn
+
+	// saved counts entries saved from peers; rate is their recent rate per
+	// second (an exponentially weighted mean, as float64 bits), for the
+	// catch-up estimate.
+	saved atomic.Uint64
+	rate  atomic.Uint64
 }
 
 // peerConn is what the node knows of a peer it may sync with.
@@ -211,8 +218,17 @@ func (r *replicator) loop(ctx context.Context) {
 	ticker := time.NewTicker(r.n.cfg.Tick)
 	defer ticker.Stop()
 	defer r.stop()
+	sample := time.NewTicker(time.Second)
+	defer sample.Stop()
+	var last uint64
 	for {
 		select {
+		case <-sample.C:
+			now := r.saved.Load()
+			prev := math.Float64frombits(r.rate.Load())
+			r.rate.Store(math.Float64bits(0.7*prev + 0.3*float64(now-last)))
+			last = now
+			continue
 		case <-ticker.C:
 			r.mu.Lock()
 			r.sy.Tick()
@@ -293,6 +309,7 @@ func (r *replicator) save(entries []ledger.Entry) {
 	for _, res := range results {
 		switch res.out {
 		case stored:
+			r.saved.Add(1)
 			r.step(syncer.Saved{Entry: res.e})
 		case duplicate:
 			r.step(syncer.Rejected{Entry: res.e, Err: res.err})

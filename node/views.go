@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"math"
 	"slices"
 
 	"github.com/caisse-coop/caisse/ledger"
@@ -154,8 +155,12 @@ func (n *Node) syncStatus(st *rpcv1.StatusResponse) {
 		if theirs > 0 {
 			pct = uint32(min(100, 100*(theirs-p.Lag)/theirs))
 		}
+		var eta uint32
+		if rate := math.Float64frombits(r.rate.Load()); rate >= 1 {
+			eta = uint32(min(float64(p.Lag)/rate, math.MaxUint32))
+		}
 		st.CatchingUp = append(st.CatchingUp, &rpcv1.CatchUp{
-			Peer: string(p.Peer), EntriesLeft: p.Lag, BytesLeft: p.Lag * avgEntryBytes, Percent: pct,
+			Peer: string(p.Peer), EntriesLeft: p.Lag, BytesLeft: p.Lag * avgEntryBytes, Percent: pct, EtaSeconds: eta,
 		})
 	}
 }

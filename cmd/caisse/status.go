@@ -93,7 +93,11 @@ func statusCmd(g *globals) *ffcli.Command {
 					fmt.Fprintf(tw, "sync state\tup to date with every peer it knows\n")
 				}
 				for _, c := range catching {
-					fmt.Fprintf(tw, "catching up\t%s: %d entries (~%d bytes) to go, %d%%\n", c.Peer, c.EntriesLeft, c.BytesLeft, c.Percent)
+					eta := "unknown"
+					if c.ETASeconds > 0 {
+						eta = (time.Duration(c.ETASeconds) * time.Second).String()
+					}
+					fmt.Fprintf(tw, "catching up\t%s: %d entries (~%d bytes) to go, %d%%, about %s left\n", c.Peer, c.EntriesLeft, c.BytesLeft, c.Percent, eta)
 				}
 			} else {
 				fmt.Fprintf(tw, "federation\tnone yet: found one with caisse init\n")
