@@ -113,6 +113,7 @@ func (n *Node) replicate(ctx context.Context) error {
 		}
 	}
 	<-ctx.Done()
+	<-r.done // the store stays open until replication has stopped
 	return nil
 }
 

@@ -60,6 +60,9 @@ type replicator struct {
 	// catch-up estimate.
 	saved atomic.Uint64
 	rate  atomic.Uint64
+
+	// done is closed once the loop has stopped gossip and the sync server.
+	done chan struct{}
 }
 
 // peerConn is what the node knows of a peer it may sync with.
@@ -83,7 +86,7 @@ func (n *Node) startReplication(ctx context.Context, fed ledger.Hash, gossipKey 
 	if err != nil {
 		return nil, fmt.Errorf("node: tls identity: %w", err)
 	}
-	r := &replicator{n: n, fed: fed, cert: cert, inbox: make(chan syncer.Msg, inboxSize), peers: map[syncer.PeerID]*peerConn{}}
+	r := &replicator{n: n, fed: fed, cert: cert, inbox: make(chan syncer.Msg, inboxSize), peers: map[syncer.PeerID]*peerConn{}, done: make(chan struct{})}
 	vec, err := n.store.Vector()
 	if err != nil {
 		return nil, err
@@ -217,6 +220,7 @@ func (r *replicator) send(m syncer.Msg) {
 func (r *replicator) loop(ctx context.Context) {
 	ticker := time.NewTicker(r.n.cfg.Tick)
 	defer ticker.Stop()
+	defer close(r.done)
 	defer r.stop()
 	sample := time.NewTicker(time.Second)
 	defer sample.Stop()
