@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"io"
 	"net"
 	"os"
 	"time"
@@ -43,6 +44,8 @@ type Backend interface {
 	Members(context.Context, *rpcv1.MembersRequest) (*rpcv1.MembersResponse, error)
 	Peers(context.Context, *rpcv1.PeersRequest) (*rpcv1.PeersResponse, error)
 	Gossip(context.Context, *rpcv1.GossipRequest) (*rpcv1.GossipResponse, error)
+	// Export writes the export to w, in chunks.
+	Export(ctx context.Context, r *rpcv1.ExportRequest, w io.Writer) error
 }
 
 // Server is the operator API on a unix socket.
@@ -186,4 +189,29 @@ func (o *operator) Peers(ctx context.Context, r *rpcv1.PeersRequest) (*rpcv1.Pee
 
 func (o *operator) Gossip(ctx context.Context, r *rpcv1.GossipRequest) (*rpcv1.GossipResponse, error) {
 	return o.b.Gossip(ctx, r)
+}
+
+// Export implements rpcv1.OperatorServer: the backend writes, the stream
+// carries chunks of at most 64 KiB.
+func (o *operator) Export(r *rpcv1.ExportRequest, stream grpc.ServerStreamingServer[rpcv1.ExportChunk]) error {
+	w := &chunkWriter{stream: stream}
+	if err := o.b.Export(stream.Context(), r, w); err != nil {
+		return Status(err).Err()
+	}
+	return nil
+}
+
+type chunkWriter struct {
+	stream grpc.ServerStreamingServer[rpcv1.ExportChunk]
+}
+
+func (w *chunkWriter) Write(p []byte) (int, error) {
+	const chunk = 64 << 10
+	for off := 0; off < len(p); off += chunk {
+		end := min(off+chunk, len(p))
+		if err := w.stream.Send(&rpcv1.ExportChunk{Data: p[off:end]}); err != nil {
+			return off, err
+		}
+	}
+	return len(p), nil
 }

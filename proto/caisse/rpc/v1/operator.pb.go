@@ -27,6 +27,113 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ExportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// format: csv, json, hledger or beancount.
+	Format string `protobuf:"bytes,1,opt,name=format,proto3" json:"format,omitempty"`
+	// period "YYYY-MM" to export one period; empty for all.
+	Period string `protobuf:"bytes,2,opt,name=period,proto3" json:"period,omitempty"`
+	// caisse is a node id or hex key to export one caisse; empty for all.
+	Caisse        string `protobuf:"bytes,3,opt,name=caisse,proto3" json:"caisse,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportRequest) Reset() {
+	*x = ExportRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportRequest) ProtoMessage() {}
+
+func (x *ExportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportRequest.ProtoReflect.Descriptor instead.
+func (*ExportRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ExportRequest) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+func (x *ExportRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *ExportRequest) GetCaisse() string {
+	if x != nil {
+		return x.Caisse
+	}
+	return ""
+}
+
+type ExportChunk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportChunk) Reset() {
+	*x = ExportChunk{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportChunk) ProtoMessage() {}
+
+func (x *ExportChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportChunk.ProtoReflect.Descriptor instead.
+func (*ExportChunk) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ExportChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 // JoinToken is what an invitation carries, encoded by Invite.
 type JoinToken struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -44,7 +151,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -56,7 +163,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -69,7 +176,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{0}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *JoinToken) GetFederation() []byte {
@@ -115,7 +222,7 @@ type InviteRequest struct {
 
 func (x *InviteRequest) Reset() {
 	*x = InviteRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -127,7 +234,7 @@ func (x *InviteRequest) String() string {
 func (*InviteRequest) ProtoMessage() {}
 
 func (x *InviteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -140,7 +247,7 @@ func (x *InviteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteRequest.ProtoReflect.Descriptor instead.
 func (*InviteRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{1}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{3}
 }
 
 type InviteResponse struct {
@@ -158,7 +265,7 @@ type InviteResponse struct {
 
 func (x *InviteResponse) Reset() {
 	*x = InviteResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -170,7 +277,7 @@ func (x *InviteResponse) String() string {
 func (*InviteResponse) ProtoMessage() {}
 
 func (x *InviteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -183,7 +290,7 @@ func (x *InviteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteResponse.ProtoReflect.Descriptor instead.
 func (*InviteResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{2}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *InviteResponse) GetToken() string {
@@ -237,7 +344,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -249,7 +356,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -262,7 +369,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{3}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *JoinRequest) GetToken() string {
@@ -303,7 +410,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -315,7 +422,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -328,7 +435,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{4}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *JoinResponse) GetFederationId() string {
@@ -360,7 +467,7 @@ type ProposeRequest struct {
 
 func (x *ProposeRequest) Reset() {
 	*x = ProposeRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -372,7 +479,7 @@ func (x *ProposeRequest) String() string {
 func (*ProposeRequest) ProtoMessage() {}
 
 func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -385,7 +492,7 @@ func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeRequest.ProtoReflect.Descriptor instead.
 func (*ProposeRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{5}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ProposeRequest) GetAction() string {
@@ -428,7 +535,7 @@ type VoteRequest struct {
 
 func (x *VoteRequest) Reset() {
 	*x = VoteRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -440,7 +547,7 @@ func (x *VoteRequest) String() string {
 func (*VoteRequest) ProtoMessage() {}
 
 func (x *VoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -453,7 +560,7 @@ func (x *VoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoteRequest.ProtoReflect.Descriptor instead.
 func (*VoteRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{6}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *VoteRequest) GetProposal() string {
@@ -478,7 +585,7 @@ type MembersRequest struct {
 
 func (x *MembersRequest) Reset() {
 	*x = MembersRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +597,7 @@ func (x *MembersRequest) String() string {
 func (*MembersRequest) ProtoMessage() {}
 
 func (x *MembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +610,7 @@ func (x *MembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersRequest.ProtoReflect.Descriptor instead.
 func (*MembersRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{7}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{9}
 }
 
 type MemberView struct {
@@ -523,7 +630,7 @@ type MemberView struct {
 
 func (x *MemberView) Reset() {
 	*x = MemberView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -535,7 +642,7 @@ func (x *MemberView) String() string {
 func (*MemberView) ProtoMessage() {}
 
 func (x *MemberView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -548,7 +655,7 @@ func (x *MemberView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberView.ProtoReflect.Descriptor instead.
 func (*MemberView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{8}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *MemberView) GetId() string {
@@ -620,7 +727,7 @@ type ProposalView struct {
 
 func (x *ProposalView) Reset() {
 	*x = ProposalView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -632,7 +739,7 @@ func (x *ProposalView) String() string {
 func (*ProposalView) ProtoMessage() {}
 
 func (x *ProposalView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -645,7 +752,7 @@ func (x *ProposalView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposalView.ProtoReflect.Descriptor instead.
 func (*ProposalView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{9}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ProposalView) GetHash() string {
@@ -737,7 +844,7 @@ type ForkView struct {
 
 func (x *ForkView) Reset() {
 	*x = ForkView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -749,7 +856,7 @@ func (x *ForkView) String() string {
 func (*ForkView) ProtoMessage() {}
 
 func (x *ForkView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -762,7 +869,7 @@ func (x *ForkView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForkView.ProtoReflect.Descriptor instead.
 func (*ForkView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{10}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ForkView) GetAuthor() string {
@@ -804,7 +911,7 @@ type MembersResponse struct {
 
 func (x *MembersResponse) Reset() {
 	*x = MembersResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -816,7 +923,7 @@ func (x *MembersResponse) String() string {
 func (*MembersResponse) ProtoMessage() {}
 
 func (x *MembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -829,7 +936,7 @@ func (x *MembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersResponse.ProtoReflect.Descriptor instead.
 func (*MembersResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{11}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *MembersResponse) GetMembers() []*MemberView {
@@ -861,7 +968,7 @@ type PeersRequest struct {
 
 func (x *PeersRequest) Reset() {
 	*x = PeersRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -873,7 +980,7 @@ func (x *PeersRequest) String() string {
 func (*PeersRequest) ProtoMessage() {}
 
 func (x *PeersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -886,7 +993,7 @@ func (x *PeersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeersRequest.ProtoReflect.Descriptor instead.
 func (*PeersRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{12}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{14}
 }
 
 type PeerView struct {
@@ -912,7 +1019,7 @@ type PeerView struct {
 
 func (x *PeerView) Reset() {
 	*x = PeerView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -924,7 +1031,7 @@ func (x *PeerView) String() string {
 func (*PeerView) ProtoMessage() {}
 
 func (x *PeerView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -937,7 +1044,7 @@ func (x *PeerView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerView.ProtoReflect.Descriptor instead.
 func (*PeerView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{13}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PeerView) GetId() string {
@@ -1026,7 +1133,7 @@ type PeersResponse struct {
 
 func (x *PeersResponse) Reset() {
 	*x = PeersResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1038,7 +1145,7 @@ func (x *PeersResponse) String() string {
 func (*PeersResponse) ProtoMessage() {}
 
 func (x *PeersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1051,7 +1158,7 @@ func (x *PeersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeersResponse.ProtoReflect.Descriptor instead.
 func (*PeersResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{14}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PeersResponse) GetPeers() []*PeerView {
@@ -1069,7 +1176,7 @@ type GossipRequest struct {
 
 func (x *GossipRequest) Reset() {
 	*x = GossipRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1081,7 +1188,7 @@ func (x *GossipRequest) String() string {
 func (*GossipRequest) ProtoMessage() {}
 
 func (x *GossipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1094,7 +1201,7 @@ func (x *GossipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GossipRequest.ProtoReflect.Descriptor instead.
 func (*GossipRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{15}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{17}
 }
 
 type HeadView struct {
@@ -1108,7 +1215,7 @@ type HeadView struct {
 
 func (x *HeadView) Reset() {
 	*x = HeadView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1120,7 +1227,7 @@ func (x *HeadView) String() string {
 func (*HeadView) ProtoMessage() {}
 
 func (x *HeadView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1133,7 +1240,7 @@ func (x *HeadView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeadView.ProtoReflect.Descriptor instead.
 func (*HeadView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{16}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *HeadView) GetAuthor() string {
@@ -1168,7 +1275,7 @@ type PeerFrontier struct {
 
 func (x *PeerFrontier) Reset() {
 	*x = PeerFrontier{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1180,7 +1287,7 @@ func (x *PeerFrontier) String() string {
 func (*PeerFrontier) ProtoMessage() {}
 
 func (x *PeerFrontier) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1193,7 +1300,7 @@ func (x *PeerFrontier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerFrontier.ProtoReflect.Descriptor instead.
 func (*PeerFrontier) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{17}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PeerFrontier) GetPeer() string {
@@ -1231,7 +1338,7 @@ type GapView struct {
 
 func (x *GapView) Reset() {
 	*x = GapView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1350,7 @@ func (x *GapView) String() string {
 func (*GapView) ProtoMessage() {}
 
 func (x *GapView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1363,7 @@ func (x *GapView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapView.ProtoReflect.Descriptor instead.
 func (*GapView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{18}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GapView) GetAuthor() string {
@@ -1306,7 +1413,7 @@ type QueueView struct {
 
 func (x *QueueView) Reset() {
 	*x = QueueView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1318,7 +1425,7 @@ func (x *QueueView) String() string {
 func (*QueueView) ProtoMessage() {}
 
 func (x *QueueView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1331,7 +1438,7 @@ func (x *QueueView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueView.ProtoReflect.Descriptor instead.
 func (*QueueView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{19}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *QueueView) GetName() string {
@@ -1378,7 +1485,7 @@ type GossipResponse struct {
 
 func (x *GossipResponse) Reset() {
 	*x = GossipResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1390,7 +1497,7 @@ func (x *GossipResponse) String() string {
 func (*GossipResponse) ProtoMessage() {}
 
 func (x *GossipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1403,7 +1510,7 @@ func (x *GossipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GossipResponse.ProtoReflect.Descriptor instead.
 func (*GossipResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{20}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GossipResponse) GetVector() []*HeadView {
@@ -1465,7 +1572,7 @@ type InitRequest struct {
 
 func (x *InitRequest) Reset() {
 	*x = InitRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1477,7 +1584,7 @@ func (x *InitRequest) String() string {
 func (*InitRequest) ProtoMessage() {}
 
 func (x *InitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1490,7 +1597,7 @@ func (x *InitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitRequest.ProtoReflect.Descriptor instead.
 func (*InitRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{21}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *InitRequest) GetFederationName() string {
@@ -1547,7 +1654,7 @@ type Rules struct {
 
 func (x *Rules) Reset() {
 	*x = Rules{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1559,7 +1666,7 @@ func (x *Rules) String() string {
 func (*Rules) ProtoMessage() {}
 
 func (x *Rules) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1572,7 +1679,7 @@ func (x *Rules) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rules.ProtoReflect.Descriptor instead.
 func (*Rules) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{22}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Rules) GetLevyBp() uint32 {
@@ -1648,7 +1755,7 @@ type InitResponse struct {
 
 func (x *InitResponse) Reset() {
 	*x = InitResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1660,7 +1767,7 @@ func (x *InitResponse) String() string {
 func (*InitResponse) ProtoMessage() {}
 
 func (x *InitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1673,7 +1780,7 @@ func (x *InitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitResponse.ProtoReflect.Descriptor instead.
 func (*InitResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{23}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *InitResponse) GetFederationId() string {
@@ -1698,7 +1805,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +1817,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +1830,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{24}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{26}
 }
 
 type StatusResponse struct {
@@ -1767,7 +1874,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1779,7 +1886,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1792,7 +1899,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{25}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *StatusResponse) GetNodeId() string {
@@ -1950,7 +2057,7 @@ type CatchUp struct {
 
 func (x *CatchUp) Reset() {
 	*x = CatchUp{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1962,7 +2069,7 @@ func (x *CatchUp) String() string {
 func (*CatchUp) ProtoMessage() {}
 
 func (x *CatchUp) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1975,7 +2082,7 @@ func (x *CatchUp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatchUp.ProtoReflect.Descriptor instead.
 func (*CatchUp) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{26}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CatchUp) GetPeer() string {
@@ -2023,7 +2130,7 @@ type Currency struct {
 
 func (x *Currency) Reset() {
 	*x = Currency{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2035,7 +2142,7 @@ func (x *Currency) String() string {
 func (*Currency) ProtoMessage() {}
 
 func (x *Currency) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2048,7 +2155,7 @@ func (x *Currency) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Currency.ProtoReflect.Descriptor instead.
 func (*Currency) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{27}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Currency) GetCode() string {
@@ -2083,7 +2190,7 @@ type MemberRef struct {
 
 func (x *MemberRef) Reset() {
 	*x = MemberRef{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2095,7 +2202,7 @@ func (x *MemberRef) String() string {
 func (*MemberRef) ProtoMessage() {}
 
 func (x *MemberRef) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2108,7 +2215,7 @@ func (x *MemberRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberRef.ProtoReflect.Descriptor instead.
 func (*MemberRef) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{28}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *MemberRef) GetRef() isMemberRef_Ref {
@@ -2177,7 +2284,7 @@ type ContributeRequest struct {
 
 func (x *ContributeRequest) Reset() {
 	*x = ContributeRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2189,7 +2296,7 @@ func (x *ContributeRequest) String() string {
 func (*ContributeRequest) ProtoMessage() {}
 
 func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2202,7 +2309,7 @@ func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContributeRequest.ProtoReflect.Descriptor instead.
 func (*ContributeRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{29}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ContributeRequest) GetMember() *MemberRef {
@@ -2254,7 +2361,7 @@ type DisburseRequest struct {
 
 func (x *DisburseRequest) Reset() {
 	*x = DisburseRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2266,7 +2373,7 @@ func (x *DisburseRequest) String() string {
 func (*DisburseRequest) ProtoMessage() {}
 
 func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2279,7 +2386,7 @@ func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisburseRequest.ProtoReflect.Descriptor instead.
 func (*DisburseRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{30}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DisburseRequest) GetBeneficiary() *MemberRef {
@@ -2328,7 +2435,7 @@ type CorrectRequest struct {
 
 func (x *CorrectRequest) Reset() {
 	*x = CorrectRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2340,7 +2447,7 @@ func (x *CorrectRequest) String() string {
 func (*CorrectRequest) ProtoMessage() {}
 
 func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2353,7 +2460,7 @@ func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectRequest.ProtoReflect.Descriptor instead.
 func (*CorrectRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{31}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CorrectRequest) GetSeq() uint64 {
@@ -2380,7 +2487,7 @@ type RecordResponse struct {
 
 func (x *RecordResponse) Reset() {
 	*x = RecordResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2392,7 +2499,7 @@ func (x *RecordResponse) String() string {
 func (*RecordResponse) ProtoMessage() {}
 
 func (x *RecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2405,7 +2512,7 @@ func (x *RecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResponse.ProtoReflect.Descriptor instead.
 func (*RecordResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{32}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RecordResponse) GetEntry() *EntryView {
@@ -2429,7 +2536,7 @@ type ListEntriesRequest struct {
 
 func (x *ListEntriesRequest) Reset() {
 	*x = ListEntriesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2441,7 +2548,7 @@ func (x *ListEntriesRequest) String() string {
 func (*ListEntriesRequest) ProtoMessage() {}
 
 func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2454,7 +2561,7 @@ func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{33}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListEntriesRequest) GetAuthor() string {
@@ -2489,7 +2596,7 @@ type ListEntriesResponse struct {
 
 func (x *ListEntriesResponse) Reset() {
 	*x = ListEntriesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2501,7 +2608,7 @@ func (x *ListEntriesResponse) String() string {
 func (*ListEntriesResponse) ProtoMessage() {}
 
 func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2514,7 +2621,7 @@ func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{34}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListEntriesResponse) GetEntries() []*EntryView {
@@ -2564,7 +2671,7 @@ type EntryView struct {
 
 func (x *EntryView) Reset() {
 	*x = EntryView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2576,7 +2683,7 @@ func (x *EntryView) String() string {
 func (*EntryView) ProtoMessage() {}
 
 func (x *EntryView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2589,7 +2696,7 @@ func (x *EntryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntryView.ProtoReflect.Descriptor instead.
 func (*EntryView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{35}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *EntryView) GetAuthor() string {
@@ -2721,7 +2828,7 @@ type BalancesRequest struct {
 
 func (x *BalancesRequest) Reset() {
 	*x = BalancesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2733,7 +2840,7 @@ func (x *BalancesRequest) String() string {
 func (*BalancesRequest) ProtoMessage() {}
 
 func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2746,7 +2853,7 @@ func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesRequest.ProtoReflect.Descriptor instead.
 func (*BalancesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{36}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *BalancesRequest) GetPeriod() string {
@@ -2769,7 +2876,7 @@ type BalancesResponse struct {
 
 func (x *BalancesResponse) Reset() {
 	*x = BalancesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2781,7 +2888,7 @@ func (x *BalancesResponse) String() string {
 func (*BalancesResponse) ProtoMessage() {}
 
 func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2794,7 +2901,7 @@ func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesResponse.ProtoReflect.Descriptor instead.
 func (*BalancesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{37}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *BalancesResponse) GetCurrency() *Currency {
@@ -2837,7 +2944,7 @@ type Balance struct {
 
 func (x *Balance) Reset() {
 	*x = Balance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2849,7 +2956,7 @@ func (x *Balance) String() string {
 func (*Balance) ProtoMessage() {}
 
 func (x *Balance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2862,7 +2969,7 @@ func (x *Balance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Balance.ProtoReflect.Descriptor instead.
 func (*Balance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{38}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Balance) GetContributed() int64 {
@@ -2900,7 +3007,7 @@ type CaisseBalance struct {
 
 func (x *CaisseBalance) Reset() {
 	*x = CaisseBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2912,7 +3019,7 @@ func (x *CaisseBalance) String() string {
 func (*CaisseBalance) ProtoMessage() {}
 
 func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2925,7 +3032,7 @@ func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaisseBalance.ProtoReflect.Descriptor instead.
 func (*CaisseBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{39}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CaisseBalance) GetId() string {
@@ -2975,7 +3082,7 @@ type CategoryAmount struct {
 
 func (x *CategoryAmount) Reset() {
 	*x = CategoryAmount{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2987,7 +3094,7 @@ func (x *CategoryAmount) String() string {
 func (*CategoryAmount) ProtoMessage() {}
 
 func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3000,7 +3107,7 @@ func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CategoryAmount.ProtoReflect.Descriptor instead.
 func (*CategoryAmount) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{40}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CategoryAmount) GetDirection() string {
@@ -3034,7 +3141,7 @@ type PeriodBalance struct {
 
 func (x *PeriodBalance) Reset() {
 	*x = PeriodBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3046,7 +3153,7 @@ func (x *PeriodBalance) String() string {
 func (*PeriodBalance) ProtoMessage() {}
 
 func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3059,7 +3166,7 @@ func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodBalance.ProtoReflect.Descriptor instead.
 func (*PeriodBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{41}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PeriodBalance) GetPeriod() string {
@@ -3084,7 +3191,7 @@ type VerifyRequest struct {
 
 func (x *VerifyRequest) Reset() {
 	*x = VerifyRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3096,7 +3203,7 @@ func (x *VerifyRequest) String() string {
 func (*VerifyRequest) ProtoMessage() {}
 
 func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3109,7 +3216,7 @@ func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyRequest.ProtoReflect.Descriptor instead.
 func (*VerifyRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{42}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{44}
 }
 
 type VerifyResponse struct {
@@ -3126,7 +3233,7 @@ type VerifyResponse struct {
 
 func (x *VerifyResponse) Reset() {
 	*x = VerifyResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3138,7 +3245,7 @@ func (x *VerifyResponse) String() string {
 func (*VerifyResponse) ProtoMessage() {}
 
 func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3151,7 +3258,7 @@ func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyResponse.ProtoReflect.Descriptor instead.
 func (*VerifyResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{43}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *VerifyResponse) GetEntries() uint64 {
@@ -3193,7 +3300,13 @@ var File_caisse_rpc_v1_operator_proto protoreflect.FileDescriptor
 
 const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccaisse/rpc/v1/operator.proto\x12\rcaisse.rpc.v1\"\xaa\x01\n" +
+	"\x1ccaisse/rpc/v1/operator.proto\x12\rcaisse.rpc.v1\"W\n" +
+	"\rExportRequest\x12\x16\n" +
+	"\x06format\x18\x01 \x01(\tR\x06format\x12\x16\n" +
+	"\x06period\x18\x02 \x01(\tR\x06period\x12\x16\n" +
+	"\x06caisse\x18\x03 \x01(\tR\x06caisse\"!\n" +
+	"\vExportChunk\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"\xaa\x01\n" +
 	"\tJoinToken\x12\x1e\n" +
 	"\n" +
 	"federation\x18\x01 \x01(\fR\n" +
@@ -3452,7 +3565,7 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\bproblems\x18\x03 \x03(\tR\bproblems\x12\x0e\n" +
 	"\x02ok\x18\x04 \x01(\bR\x02ok\x12\x1d\n" +
 	"\n" +
-	"state_hash\x18\x05 \x01(\tR\tstateHash2\xc8\b\n" +
+	"state_hash\x18\x05 \x01(\tR\tstateHash2\x8e\t\n" +
 	"\bOperator\x12?\n" +
 	"\x04Init\x12\x1a.caisse.rpc.v1.InitRequest\x1a\x1b.caisse.rpc.v1.InitResponse\x12E\n" +
 	"\x06Status\x12\x1c.caisse.rpc.v1.StatusRequest\x1a\x1d.caisse.rpc.v1.StatusResponse\x12M\n" +
@@ -3469,7 +3582,8 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\x04Vote\x12\x1a.caisse.rpc.v1.VoteRequest\x1a\x1d.caisse.rpc.v1.RecordResponse\x12H\n" +
 	"\aMembers\x12\x1d.caisse.rpc.v1.MembersRequest\x1a\x1e.caisse.rpc.v1.MembersResponse\x12B\n" +
 	"\x05Peers\x12\x1b.caisse.rpc.v1.PeersRequest\x1a\x1c.caisse.rpc.v1.PeersResponse\x12E\n" +
-	"\x06Gossip\x12\x1c.caisse.rpc.v1.GossipRequest\x1a\x1d.caisse.rpc.v1.GossipResponseB9Z7github.com/caisse-coop/caisse/proto/caisse/rpc/v1;rpcv1b\x06proto3"
+	"\x06Gossip\x12\x1c.caisse.rpc.v1.GossipRequest\x1a\x1d.caisse.rpc.v1.GossipResponse\x12D\n" +
+	"\x06Export\x12\x1c.caisse.rpc.v1.ExportRequest\x1a\x1a.caisse.rpc.v1.ExportChunk0\x01B9Z7github.com/caisse-coop/caisse/proto/caisse/rpc/v1;rpcv1b\x06proto3"
 
 var (
 	file_caisse_rpc_v1_operator_proto_rawDescOnce sync.Once
@@ -3483,115 +3597,119 @@ func file_caisse_rpc_v1_operator_proto_rawDescGZIP() []byte {
 	return file_caisse_rpc_v1_operator_proto_rawDescData
 }
 
-var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_caisse_rpc_v1_operator_proto_goTypes = []any{
-	(*JoinToken)(nil),           // 0: caisse.rpc.v1.JoinToken
-	(*InviteRequest)(nil),       // 1: caisse.rpc.v1.InviteRequest
-	(*InviteResponse)(nil),      // 2: caisse.rpc.v1.InviteResponse
-	(*JoinRequest)(nil),         // 3: caisse.rpc.v1.JoinRequest
-	(*JoinResponse)(nil),        // 4: caisse.rpc.v1.JoinResponse
-	(*ProposeRequest)(nil),      // 5: caisse.rpc.v1.ProposeRequest
-	(*VoteRequest)(nil),         // 6: caisse.rpc.v1.VoteRequest
-	(*MembersRequest)(nil),      // 7: caisse.rpc.v1.MembersRequest
-	(*MemberView)(nil),          // 8: caisse.rpc.v1.MemberView
-	(*ProposalView)(nil),        // 9: caisse.rpc.v1.ProposalView
-	(*ForkView)(nil),            // 10: caisse.rpc.v1.ForkView
-	(*MembersResponse)(nil),     // 11: caisse.rpc.v1.MembersResponse
-	(*PeersRequest)(nil),        // 12: caisse.rpc.v1.PeersRequest
-	(*PeerView)(nil),            // 13: caisse.rpc.v1.PeerView
-	(*PeersResponse)(nil),       // 14: caisse.rpc.v1.PeersResponse
-	(*GossipRequest)(nil),       // 15: caisse.rpc.v1.GossipRequest
-	(*HeadView)(nil),            // 16: caisse.rpc.v1.HeadView
-	(*PeerFrontier)(nil),        // 17: caisse.rpc.v1.PeerFrontier
-	(*GapView)(nil),             // 18: caisse.rpc.v1.GapView
-	(*QueueView)(nil),           // 19: caisse.rpc.v1.QueueView
-	(*GossipResponse)(nil),      // 20: caisse.rpc.v1.GossipResponse
-	(*InitRequest)(nil),         // 21: caisse.rpc.v1.InitRequest
-	(*Rules)(nil),               // 22: caisse.rpc.v1.Rules
-	(*InitResponse)(nil),        // 23: caisse.rpc.v1.InitResponse
-	(*StatusRequest)(nil),       // 24: caisse.rpc.v1.StatusRequest
-	(*StatusResponse)(nil),      // 25: caisse.rpc.v1.StatusResponse
-	(*CatchUp)(nil),             // 26: caisse.rpc.v1.CatchUp
-	(*Currency)(nil),            // 27: caisse.rpc.v1.Currency
-	(*MemberRef)(nil),           // 28: caisse.rpc.v1.MemberRef
-	(*ContributeRequest)(nil),   // 29: caisse.rpc.v1.ContributeRequest
-	(*DisburseRequest)(nil),     // 30: caisse.rpc.v1.DisburseRequest
-	(*CorrectRequest)(nil),      // 31: caisse.rpc.v1.CorrectRequest
-	(*RecordResponse)(nil),      // 32: caisse.rpc.v1.RecordResponse
-	(*ListEntriesRequest)(nil),  // 33: caisse.rpc.v1.ListEntriesRequest
-	(*ListEntriesResponse)(nil), // 34: caisse.rpc.v1.ListEntriesResponse
-	(*EntryView)(nil),           // 35: caisse.rpc.v1.EntryView
-	(*BalancesRequest)(nil),     // 36: caisse.rpc.v1.BalancesRequest
-	(*BalancesResponse)(nil),    // 37: caisse.rpc.v1.BalancesResponse
-	(*Balance)(nil),             // 38: caisse.rpc.v1.Balance
-	(*CaisseBalance)(nil),       // 39: caisse.rpc.v1.CaisseBalance
-	(*CategoryAmount)(nil),      // 40: caisse.rpc.v1.CategoryAmount
-	(*PeriodBalance)(nil),       // 41: caisse.rpc.v1.PeriodBalance
-	(*VerifyRequest)(nil),       // 42: caisse.rpc.v1.VerifyRequest
-	(*VerifyResponse)(nil),      // 43: caisse.rpc.v1.VerifyResponse
-	nil,                         // 44: caisse.rpc.v1.Rules.RatesEntry
+	(*ExportRequest)(nil),       // 0: caisse.rpc.v1.ExportRequest
+	(*ExportChunk)(nil),         // 1: caisse.rpc.v1.ExportChunk
+	(*JoinToken)(nil),           // 2: caisse.rpc.v1.JoinToken
+	(*InviteRequest)(nil),       // 3: caisse.rpc.v1.InviteRequest
+	(*InviteResponse)(nil),      // 4: caisse.rpc.v1.InviteResponse
+	(*JoinRequest)(nil),         // 5: caisse.rpc.v1.JoinRequest
+	(*JoinResponse)(nil),        // 6: caisse.rpc.v1.JoinResponse
+	(*ProposeRequest)(nil),      // 7: caisse.rpc.v1.ProposeRequest
+	(*VoteRequest)(nil),         // 8: caisse.rpc.v1.VoteRequest
+	(*MembersRequest)(nil),      // 9: caisse.rpc.v1.MembersRequest
+	(*MemberView)(nil),          // 10: caisse.rpc.v1.MemberView
+	(*ProposalView)(nil),        // 11: caisse.rpc.v1.ProposalView
+	(*ForkView)(nil),            // 12: caisse.rpc.v1.ForkView
+	(*MembersResponse)(nil),     // 13: caisse.rpc.v1.MembersResponse
+	(*PeersRequest)(nil),        // 14: caisse.rpc.v1.PeersRequest
+	(*PeerView)(nil),            // 15: caisse.rpc.v1.PeerView
+	(*PeersResponse)(nil),       // 16: caisse.rpc.v1.PeersResponse
+	(*GossipRequest)(nil),       // 17: caisse.rpc.v1.GossipRequest
+	(*HeadView)(nil),            // 18: caisse.rpc.v1.HeadView
+	(*PeerFrontier)(nil),        // 19: caisse.rpc.v1.PeerFrontier
+	(*GapView)(nil),             // 20: caisse.rpc.v1.GapView
+	(*QueueView)(nil),           // 21: caisse.rpc.v1.QueueView
+	(*GossipResponse)(nil),      // 22: caisse.rpc.v1.GossipResponse
+	(*InitRequest)(nil),         // 23: caisse.rpc.v1.InitRequest
+	(*Rules)(nil),               // 24: caisse.rpc.v1.Rules
+	(*InitResponse)(nil),        // 25: caisse.rpc.v1.InitResponse
+	(*StatusRequest)(nil),       // 26: caisse.rpc.v1.StatusRequest
+	(*StatusResponse)(nil),      // 27: caisse.rpc.v1.StatusResponse
+	(*CatchUp)(nil),             // 28: caisse.rpc.v1.CatchUp
+	(*Currency)(nil),            // 29: caisse.rpc.v1.Currency
+	(*MemberRef)(nil),           // 30: caisse.rpc.v1.MemberRef
+	(*ContributeRequest)(nil),   // 31: caisse.rpc.v1.ContributeRequest
+	(*DisburseRequest)(nil),     // 32: caisse.rpc.v1.DisburseRequest
+	(*CorrectRequest)(nil),      // 33: caisse.rpc.v1.CorrectRequest
+	(*RecordResponse)(nil),      // 34: caisse.rpc.v1.RecordResponse
+	(*ListEntriesRequest)(nil),  // 35: caisse.rpc.v1.ListEntriesRequest
+	(*ListEntriesResponse)(nil), // 36: caisse.rpc.v1.ListEntriesResponse
+	(*EntryView)(nil),           // 37: caisse.rpc.v1.EntryView
+	(*BalancesRequest)(nil),     // 38: caisse.rpc.v1.BalancesRequest
+	(*BalancesResponse)(nil),    // 39: caisse.rpc.v1.BalancesResponse
+	(*Balance)(nil),             // 40: caisse.rpc.v1.Balance
+	(*CaisseBalance)(nil),       // 41: caisse.rpc.v1.CaisseBalance
+	(*CategoryAmount)(nil),      // 42: caisse.rpc.v1.CategoryAmount
+	(*PeriodBalance)(nil),       // 43: caisse.rpc.v1.PeriodBalance
+	(*VerifyRequest)(nil),       // 44: caisse.rpc.v1.VerifyRequest
+	(*VerifyResponse)(nil),      // 45: caisse.rpc.v1.VerifyResponse
+	nil,                         // 46: caisse.rpc.v1.Rules.RatesEntry
 }
 var file_caisse_rpc_v1_operator_proto_depIdxs = []int32{
-	35, // 0: caisse.rpc.v1.JoinResponse.application:type_name -> caisse.rpc.v1.EntryView
-	8,  // 1: caisse.rpc.v1.MembersResponse.members:type_name -> caisse.rpc.v1.MemberView
-	9,  // 2: caisse.rpc.v1.MembersResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
-	10, // 3: caisse.rpc.v1.MembersResponse.forks:type_name -> caisse.rpc.v1.ForkView
-	13, // 4: caisse.rpc.v1.PeersResponse.peers:type_name -> caisse.rpc.v1.PeerView
-	16, // 5: caisse.rpc.v1.PeerFrontier.vector:type_name -> caisse.rpc.v1.HeadView
-	16, // 6: caisse.rpc.v1.GossipResponse.vector:type_name -> caisse.rpc.v1.HeadView
-	17, // 7: caisse.rpc.v1.GossipResponse.peers:type_name -> caisse.rpc.v1.PeerFrontier
-	18, // 8: caisse.rpc.v1.GossipResponse.gaps:type_name -> caisse.rpc.v1.GapView
-	10, // 9: caisse.rpc.v1.GossipResponse.forks:type_name -> caisse.rpc.v1.ForkView
-	19, // 10: caisse.rpc.v1.GossipResponse.queues:type_name -> caisse.rpc.v1.QueueView
-	22, // 11: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
-	44, // 12: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
-	35, // 13: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
-	27, // 14: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
-	22, // 15: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
-	26, // 16: caisse.rpc.v1.StatusResponse.catching_up:type_name -> caisse.rpc.v1.CatchUp
-	28, // 17: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
-	28, // 18: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
-	35, // 19: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
-	35, // 20: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
-	27, // 21: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
-	39, // 22: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
-	38, // 23: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
-	38, // 24: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
-	40, // 25: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
-	41, // 26: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
-	38, // 27: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
-	21, // 28: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
-	24, // 29: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
-	29, // 30: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
-	30, // 31: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
-	31, // 32: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
-	33, // 33: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
-	36, // 34: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
-	42, // 35: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
-	1,  // 36: caisse.rpc.v1.Operator.Invite:input_type -> caisse.rpc.v1.InviteRequest
-	3,  // 37: caisse.rpc.v1.Operator.Join:input_type -> caisse.rpc.v1.JoinRequest
-	5,  // 38: caisse.rpc.v1.Operator.Propose:input_type -> caisse.rpc.v1.ProposeRequest
-	6,  // 39: caisse.rpc.v1.Operator.Vote:input_type -> caisse.rpc.v1.VoteRequest
-	7,  // 40: caisse.rpc.v1.Operator.Members:input_type -> caisse.rpc.v1.MembersRequest
-	12, // 41: caisse.rpc.v1.Operator.Peers:input_type -> caisse.rpc.v1.PeersRequest
-	15, // 42: caisse.rpc.v1.Operator.Gossip:input_type -> caisse.rpc.v1.GossipRequest
-	23, // 43: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
-	25, // 44: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
-	32, // 45: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
-	32, // 46: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
-	32, // 47: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
-	34, // 48: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
-	37, // 49: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
-	43, // 50: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
-	2,  // 51: caisse.rpc.v1.Operator.Invite:output_type -> caisse.rpc.v1.InviteResponse
-	4,  // 52: caisse.rpc.v1.Operator.Join:output_type -> caisse.rpc.v1.JoinResponse
-	32, // 53: caisse.rpc.v1.Operator.Propose:output_type -> caisse.rpc.v1.RecordResponse
-	32, // 54: caisse.rpc.v1.Operator.Vote:output_type -> caisse.rpc.v1.RecordResponse
-	11, // 55: caisse.rpc.v1.Operator.Members:output_type -> caisse.rpc.v1.MembersResponse
-	14, // 56: caisse.rpc.v1.Operator.Peers:output_type -> caisse.rpc.v1.PeersResponse
-	20, // 57: caisse.rpc.v1.Operator.Gossip:output_type -> caisse.rpc.v1.GossipResponse
-	43, // [43:58] is the sub-list for method output_type
-	28, // [28:43] is the sub-list for method input_type
+	37, // 0: caisse.rpc.v1.JoinResponse.application:type_name -> caisse.rpc.v1.EntryView
+	10, // 1: caisse.rpc.v1.MembersResponse.members:type_name -> caisse.rpc.v1.MemberView
+	11, // 2: caisse.rpc.v1.MembersResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
+	12, // 3: caisse.rpc.v1.MembersResponse.forks:type_name -> caisse.rpc.v1.ForkView
+	15, // 4: caisse.rpc.v1.PeersResponse.peers:type_name -> caisse.rpc.v1.PeerView
+	18, // 5: caisse.rpc.v1.PeerFrontier.vector:type_name -> caisse.rpc.v1.HeadView
+	18, // 6: caisse.rpc.v1.GossipResponse.vector:type_name -> caisse.rpc.v1.HeadView
+	19, // 7: caisse.rpc.v1.GossipResponse.peers:type_name -> caisse.rpc.v1.PeerFrontier
+	20, // 8: caisse.rpc.v1.GossipResponse.gaps:type_name -> caisse.rpc.v1.GapView
+	12, // 9: caisse.rpc.v1.GossipResponse.forks:type_name -> caisse.rpc.v1.ForkView
+	21, // 10: caisse.rpc.v1.GossipResponse.queues:type_name -> caisse.rpc.v1.QueueView
+	24, // 11: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
+	46, // 12: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
+	37, // 13: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
+	29, // 14: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
+	24, // 15: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
+	28, // 16: caisse.rpc.v1.StatusResponse.catching_up:type_name -> caisse.rpc.v1.CatchUp
+	30, // 17: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
+	30, // 18: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
+	37, // 19: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
+	37, // 20: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
+	29, // 21: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
+	41, // 22: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
+	40, // 23: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
+	40, // 24: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
+	42, // 25: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
+	43, // 26: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
+	40, // 27: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
+	23, // 28: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
+	26, // 29: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
+	31, // 30: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
+	32, // 31: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
+	33, // 32: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
+	35, // 33: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
+	38, // 34: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
+	44, // 35: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
+	3,  // 36: caisse.rpc.v1.Operator.Invite:input_type -> caisse.rpc.v1.InviteRequest
+	5,  // 37: caisse.rpc.v1.Operator.Join:input_type -> caisse.rpc.v1.JoinRequest
+	7,  // 38: caisse.rpc.v1.Operator.Propose:input_type -> caisse.rpc.v1.ProposeRequest
+	8,  // 39: caisse.rpc.v1.Operator.Vote:input_type -> caisse.rpc.v1.VoteRequest
+	9,  // 40: caisse.rpc.v1.Operator.Members:input_type -> caisse.rpc.v1.MembersRequest
+	14, // 41: caisse.rpc.v1.Operator.Peers:input_type -> caisse.rpc.v1.PeersRequest
+	17, // 42: caisse.rpc.v1.Operator.Gossip:input_type -> caisse.rpc.v1.GossipRequest
+	0,  // 43: caisse.rpc.v1.Operator.Export:input_type -> caisse.rpc.v1.ExportRequest
+	25, // 44: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
+	27, // 45: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
+	34, // 46: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
+	34, // 47: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
+	34, // 48: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
+	36, // 49: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
+	39, // 50: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
+	45, // 51: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
+	4,  // 52: caisse.rpc.v1.Operator.Invite:output_type -> caisse.rpc.v1.InviteResponse
+	6,  // 53: caisse.rpc.v1.Operator.Join:output_type -> caisse.rpc.v1.JoinResponse
+	34, // 54: caisse.rpc.v1.Operator.Propose:output_type -> caisse.rpc.v1.RecordResponse
+	34, // 55: caisse.rpc.v1.Operator.Vote:output_type -> caisse.rpc.v1.RecordResponse
+	13, // 56: caisse.rpc.v1.Operator.Members:output_type -> caisse.rpc.v1.MembersResponse
+	16, // 57: caisse.rpc.v1.Operator.Peers:output_type -> caisse.rpc.v1.PeersResponse
+	22, // 58: caisse.rpc.v1.Operator.Gossip:output_type -> caisse.rpc.v1.GossipResponse
+	1,  // 59: caisse.rpc.v1.Operator.Export:output_type -> caisse.rpc.v1.ExportChunk
+	44, // [44:60] is the sub-list for method output_type
+	28, // [28:44] is the sub-list for method input_type
 	28, // [28:28] is the sub-list for extension type_name
 	28, // [28:28] is the sub-list for extension extendee
 	0,  // [0:28] is the sub-list for field type_name
@@ -3602,7 +3720,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 	if File_caisse_rpc_v1_operator_proto != nil {
 		return
 	}
-	file_caisse_rpc_v1_operator_proto_msgTypes[28].OneofWrappers = []any{
+	file_caisse_rpc_v1_operator_proto_msgTypes[30].OneofWrappers = []any{
 		(*MemberRef_Name)(nil),
 		(*MemberRef_Pseudonym)(nil),
 	}
@@ -3612,7 +3730,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_caisse_rpc_v1_operator_proto_rawDesc), len(file_caisse_rpc_v1_operator_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   45,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -40,6 +40,7 @@ const (
 	Operator_Members_FullMethodName     = "/caisse.rpc.v1.Operator/Members"
 	Operator_Peers_FullMethodName       = "/caisse.rpc.v1.Operator/Peers"
 	Operator_Gossip_FullMethodName      = "/caisse.rpc.v1.Operator/Gossip"
+	Operator_Export_FullMethodName      = "/caisse.rpc.v1.Operator/Export"
 )
 
 // OperatorClient is the client API for Operator service.
@@ -78,6 +79,9 @@ type OperatorClient interface {
 	Peers(ctx context.Context, in *PeersRequest, opts ...grpc.CallOption) (*PeersResponse, error)
 	// Gossip shows the replication state: vectors, gaps, queues, forks.
 	Gossip(ctx context.Context, in *GossipRequest, opts ...grpc.CallOption) (*GossipResponse, error)
+	// Export streams the accounts in a format for spreadsheets or
+	// accounting tools, in a deterministic order.
+	Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportChunk], error)
 }
 
 type operatorClient struct {
@@ -238,6 +242,25 @@ func (c *operatorClient) Gossip(ctx context.Context, in *GossipRequest, opts ...
 	return out, nil
 }
 
+func (c *operatorClient) Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Operator_ServiceDesc.Streams[0], Operator_Export_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExportRequest, ExportChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Operator_ExportClient = grpc.ServerStreamingClient[ExportChunk]
+
 // OperatorServer is the server API for Operator service.
 // All implementations must embed UnimplementedOperatorServer
 // for forward compatibility.
@@ -274,6 +297,9 @@ type OperatorServer interface {
 	Peers(context.Context, *PeersRequest) (*PeersResponse, error)
 	// Gossip shows the replication state: vectors, gaps, queues, forks.
 	Gossip(context.Context, *GossipRequest) (*GossipResponse, error)
+	// Export streams the accounts in a format for spreadsheets or
+	// accounting tools, in a deterministic order.
+	Export(*ExportRequest, grpc.ServerStreamingServer[ExportChunk]) error
 	mustEmbedUnimplementedOperatorServer()
 }
 
@@ -328,6 +354,9 @@ func (UnimplementedOperatorServer) Peers(context.Context, *PeersRequest) (*Peers
 }
 func (UnimplementedOperatorServer) Gossip(context.Context, *GossipRequest) (*GossipResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Gossip not implemented")
+}
+func (UnimplementedOperatorServer) Export(*ExportRequest, grpc.ServerStreamingServer[ExportChunk]) error {
+	return status.Error(codes.Unimplemented, "method Export not implemented")
 }
 func (UnimplementedOperatorServer) mustEmbedUnimplementedOperatorServer() {}
 func (UnimplementedOperatorServer) testEmbeddedByValue()                  {}
@@ -620,6 +649,17 @@ func _Operator_Gossip_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Operator_Export_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ExportRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(OperatorServer).Export(m, &grpc.GenericServerStream[ExportRequest, ExportChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Operator_ExportServer = grpc.ServerStreamingServer[ExportChunk]
+
 // Operator_ServiceDesc is the grpc.ServiceDesc for Operator service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -688,6 +728,12 @@ var Operator_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Operator_Gossip_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Export",
+			Handler:       _Operator_Export_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "caisse/rpc/v1/operator.proto",
 }
