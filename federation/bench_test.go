@@ -7,6 +7,7 @@ import (
 
 	"github.com/caisse-coop/caisse/internal/benchcmp"
 	"github.com/caisse-coop/caisse/ledger"
+	caissev1 "github.com/caisse-coop/caisse/proto/caisse/v1"
 )
 
 // signContext is ledger's prefix of signed bytes; the benchmark checks
@@ -57,4 +58,78 @@ func BenchmarkHash(b *testing.B) {
 	b.ReportAllocs()
 	benchcmp.Run(b, func(int) { sink = sha256.Sum256(data) }, func(int) { got = s.Hash() })
 	_, _ = sink, got
+}
+
+// BenchmarkApplyCounted is BenchmarkApply for a caisse that keeps sums of
+// its own for the entries that count (an admitted member with an entry
+// dated before its admission): each contribution updates both sums.
+func BenchmarkApplyCounted(b *testing.B) {
+	f := newFixture(b, 0)
+	f.shareClock()
+	x := f.applicant(50, "Caisse X")
+	app := x.next(b, application("Caisse X"))
+	early := x.next(b, contrib(5, "2026-01", dues)) // before its admission: counts for nothing
+	p := f.founder.next(b, admit(x.id))
+	v := f.founder.next(b, vote(p, yes))
+	periods := []string{"2026-01", "2026-02", "2026-03"}
+	entries := make([]ledger.Entry, b.N)
+	for i := range entries {
+		entries[i] = x.next(b, contrib(ledger.Amount(1000+i%5000), periods[i%len(periods)], dues))
+	}
+	msg := append([]byte(signContext), entries[0].BodyBytes()...)
+	pub, sig := ed25519.PublicKey(x.id[:]), entries[0].Signature()
+	s := stateOf(b, f.genesis, app, p, v, early)
+	b.ReportAllocs()
+	benchcmp.Run(b, func(int) {
+		if !ed25519.Verify(pub, msg, sig) {
+			b.Fatal("verify failed")
+		}
+	}, func(i int) {
+		if err := s.Apply(entries[i]); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkCatchUpGovernance applies 300 proposals and votes of three
+// members author by author, as a node catching up pulls them, through
+// Settle (votes wait for their proposals): most come out of the canonical
+// order and make the fold start again. The baseline verifies their 300
+// signatures, which ingest pays anyway.
+func BenchmarkCatchUpGovernance(b *testing.B) {
+	f := newFixture(b, 2)
+	f.shareClock()
+	var props []ledger.Entry
+	var logs [3][]ledger.Entry
+	for i := range 100 {
+		for j, w := range f.writers() {
+			var e ledger.Entry
+			if i%4 == 0 && j == i%3 {
+				e = w.next(b, exclude(f.writers()[(j+1)%3].id))
+				props = append(props, e)
+			} else if len(props) > 0 {
+				e = w.next(b, vote(props[len(props)-1], []caissev1.Choice{yes, no, abstain}[(i+j)%3]))
+			} else {
+				e = w.next(b, contrib(1, "2026-01", dues))
+			}
+			logs[j] = append(logs[j], e)
+		}
+	}
+	var all []ledger.Entry
+	for _, l := range logs {
+		all = append(all, l...)
+	}
+	b.ReportAllocs()
+	benchcmp.Run(b, func(int) {
+		for _, e := range all {
+			if err := e.Verify(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}, func(int) {
+		s := stateOf(b, f.genesis)
+		if waiting, dropped, err := s.Settle(all, nil); len(waiting) != 0 || len(dropped) != 0 || err != nil {
+			b.Fatalf("Settle: %d waiting, dropped %v, %v", len(waiting), dropped, err)
+		}
+	})
 }

@@ -15,7 +15,7 @@ import (
 func TestCorrectionTargetMissing(t *testing.T) {
 	m := &member{log: []logEntry{{kind: kindContribution, amount: 5}}}
 	for _, seq := range []uint64{0, 2, 1 << 40} {
-		_, err := m.planCorrection(&caissev1.Correction{TargetSeq: seq, TargetHash: make([]byte, 32), Reason: "x"})
+		_, err := m.planCorrection(ledger.Entry{}, &caissev1.Correction{TargetSeq: seq, TargetHash: make([]byte, 32), Reason: "x"})
 		if !errors.Is(err, ErrBadCorrection) || !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("target seq %d: %v, want ErrBadCorrection and ErrNotFound", seq, err)
 		}

@@ -7,12 +7,19 @@ import "errors"
 // ledger.ErrBadPrev, ledger.ErrClockRegressed, ledger.ErrDuplicate,
 // ledger.ErrFork, ledger.ErrOverflow), with the author and seq at hand; test
 // them with errors.Is.
+//
+// ErrPending is never returned alone: it is wrapped together with the
+// sentinel that says what is missing (ErrNotAdmitted, ErrNoApplication,
+// ErrUnknownProposal). An error that wraps ErrPending is about an entry that
+// may become valid once other entries arrive; one that does not can never
+// become valid.
 var (
 	// ErrNoGenesis: an entry other than a genesis, before any genesis.
 	ErrNoGenesis = errors.New("no genesis yet")
 	// ErrGenesisExists: a second genesis, once the federation has one.
 	ErrGenesisExists = errors.New("the federation already has a genesis")
-	// ErrUnknownAuthor: an entry whose author is not a member.
+	// ErrUnknownAuthor: an entry whose author is neither a member nor an
+	// applicant, and that is not an application.
 	ErrUnknownAuthor = errors.New("author is not a member")
 	// ErrBadCorrection: a correction whose target is not an earlier
 	// contribution or disbursement of the same author, as named by its seq
@@ -21,4 +28,28 @@ var (
 	// ErrAlreadyCorrected: a correction of an entry that another correction
 	// already reversed.
 	ErrAlreadyCorrected = errors.New("entry already corrected")
+
+	// ErrPending: the entry may become valid once other entries arrive.
+	// The caller keeps it aside and tries it again after applying others
+	// (see Settle).
+	ErrPending = errors.New("pending: may become valid once other entries arrive")
+	// ErrNotAdmitted: an applicant's entry other than its application,
+	// before its admission is final. Always with ErrPending.
+	ErrNotAdmitted = errors.New("author is an applicant, not admitted yet")
+	// ErrNoApplication: a proposal, or a fork proof, about a key that is
+	// neither a member nor an applicant: its application has not arrived.
+	// Always with ErrPending.
+	ErrNoApplication = errors.New("no application from this key")
+	// ErrUnknownProposal: a vote on a proposal that has not arrived.
+	// Always with ErrPending.
+	ErrUnknownProposal = errors.New("vote on an unknown proposal")
+	// ErrAlreadyMember: an application from a member of the charter, or a
+	// proposal to admit one.
+	ErrAlreadyMember = errors.New("already a member")
+	// ErrForked: an entry at or past the seq where its author forked: the
+	// author is frozen there.
+	ErrForked = errors.New("author is frozen by a fork")
+	// ErrBadForkProof: two entries that do not prove a fork: not the same
+	// author and seq, or the same entry twice.
+	ErrBadForkProof = errors.New("not a fork proof")
 )

@@ -3,26 +3,41 @@ package federation_test
 import (
 	"bytes"
 	"crypto/ed25519"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/caisse-coop/caisse/federation"
 	"github.com/caisse-coop/caisse/ledger"
 	caissev1 "github.com/caisse-coop/caisse/proto/caisse/v1"
+	gocmp "github.com/google/go-cmp/cmp"
 )
 
 // t0 is where every writer's clock starts: no real clock in these tests.
 var t0 = uint64(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
 
 // writer signs one author's log: deterministic key, contiguous seqs,
-// prev hashes, and times strictly increasing from t0 (one second a seq).
+// prev hashes, and times strictly increasing from t0 (one second a seq),
+// or read from a clock shared with other writers.
 type writer struct {
-	key  ed25519.PrivateKey
-	id   ledger.Author
-	name string
-	fed  ledger.Hash // zero until the genesis is signed
-	seq  ledger.Seq  // of the last entry signed with next
-	prev ledger.Hash
+	key   ed25519.PrivateKey
+	id    ledger.Author
+	name  string
+	fed   ledger.Hash // zero until the genesis is signed
+	seq   ledger.Seq  // of the last entry signed with next
+	prev  ledger.Hash
+	clock *clock // nil: t0 + seq seconds
+}
+
+// clock is a time shared by writers, so that the times of their entries
+// follow the order in which a test signs them, across authors.
+type clock struct{ ms uint64 }
+
+// tick returns the next time: one second later.
+func (c *clock) tick() uint64 {
+	c.ms += 1000
+	return c.ms
 }
 
 func newWriter(seed byte, name string) *writer {
@@ -43,6 +58,9 @@ func (w *writer) body(k kindFn) *caissev1.EntryBody {
 		Author: w.id[:],
 		Seq:    uint64(seq),
 		Time:   &caissev1.HLC{WallMs: t0 + uint64(seq)*1000},
+	}
+	if w.clock != nil {
+		b.Time.WallMs = w.clock.tick()
 	}
 	if !w.fed.IsZero() {
 		b.Federation = bytes.Clone(w.fed[:])
@@ -136,11 +154,22 @@ type fixture struct {
 // writer the federation id.
 func newFixture(tb testing.TB, n int) *fixture {
 	tb.Helper()
+	return newFixtureWith(tb, n, nil)
+}
+
+// newFixtureWith is newFixture with a charter that edit may change.
+func newFixtureWith(tb testing.TB, n int, edit func(*caissev1.Genesis)) *fixture {
+	tb.Helper()
 	f := &fixture{founder: newWriter(1, "Caisse fondatrice")}
 	for i := range n {
 		f.cofounders = append(f.cofounders, newWriter(byte(i+2), "Caisse "+string(rune('A'+i))))
 	}
-	f.genesis = f.founder.next(tb, charter("test", f.cofounders...))
+	f.genesis = f.founder.next(tb, func(b *caissev1.EntryBody) {
+		charter("test", f.cofounders...)(b)
+		if edit != nil {
+			edit(b.GetGenesis())
+		}
+	})
 	for _, w := range f.writers() {
 		w.fed = f.genesis.Hash()
 	}
@@ -165,4 +194,123 @@ func stateOf(tb testing.TB, entries ...ledger.Entry) *federation.State {
 	s := federation.New()
 	mustApply(tb, s, entries...)
 	return s
+}
+
+func application(name string) kindFn {
+	return func(b *caissev1.EntryBody) {
+		b.Kind = &caissev1.EntryBody_Application{Application: &caissev1.Application{
+			Name: name, Note: "une caisse de grève de " + name,
+		}}
+	}
+}
+
+func admit(who ledger.Author) kindFn {
+	return func(b *caissev1.EntryBody) {
+		b.Kind = &caissev1.EntryBody_Proposal{Proposal: &caissev1.Proposal{
+			Action: &caissev1.Proposal_Admit{Admit: &caissev1.Admit{Applicant: bytes.Clone(who[:])}},
+			Note:   "admettre",
+		}}
+	}
+}
+
+func exclude(who ledger.Author) kindFn {
+	return func(b *caissev1.EntryBody) {
+		b.Kind = &caissev1.EntryBody_Proposal{Proposal: &caissev1.Proposal{
+			Action: &caissev1.Proposal_Exclude{Exclude: &caissev1.Exclude{Member: bytes.Clone(who[:])}},
+			Note:   "exclure",
+		}}
+	}
+}
+
+const (
+	yes     = caissev1.Choice_CHOICE_YES
+	no      = caissev1.Choice_CHOICE_NO
+	abstain = caissev1.Choice_CHOICE_ABSTAIN
+)
+
+func vote(proposal ledger.Entry, c caissev1.Choice) kindFn {
+	return func(b *caissev1.EntryBody) {
+		id := proposal.Hash()
+		b.Kind = &caissev1.EntryBody_Vote{Vote: &caissev1.Vote{Proposal: bytes.Clone(id[:]), Choice: c}}
+	}
+}
+
+// shareClock gives every writer of f one clock, starting just after the
+// genesis: the times of entries then follow the order they are signed in.
+func (f *fixture) shareClock() *clock {
+	c := &clock{ms: f.genesis.Time().Wall}
+	for _, w := range f.writers() {
+		w.clock = c
+	}
+	return c
+}
+
+// applicant returns a writer for a collective that is not in the charter,
+// with f's federation id and the clock of the founder.
+func (f *fixture) applicant(seed byte, name string) *writer {
+	w := newWriter(seed, name)
+	w.fed = f.genesis.Hash()
+	w.clock = f.founder.clock
+	return w
+}
+
+// snapshot is everything a State shows.
+type snapshot struct {
+	Hash       ledger.Hash
+	Entries    uint64
+	Vector     ledger.Vector
+	Members    []federation.Member
+	Applicants []federation.Applicant
+	Proposals  []federation.Proposal
+	Forks      []federation.Fork
+	Balances   []federation.CaisseBalance
+}
+
+func snap(s *federation.State) snapshot {
+	return snapshot{Hash: s.Hash(), Entries: s.Entries(), Vector: s.Vector(), Members: s.Members(),
+		Applicants: s.Applicants(), Proposals: s.Proposals(), Forks: s.Forks(), Balances: s.Balances()}
+}
+
+// wantRefused requires err to wrap want, to wrap ErrPending exactly when
+// pending says so, and to start with prefix.
+func wantRefused(tb testing.TB, op string, err, want error, pending bool, prefix string) {
+	tb.Helper()
+	switch {
+	case !errors.Is(err, want):
+		tb.Errorf("%s = %v, want %v", op, err, want)
+	case errors.Is(err, federation.ErrPending) != pending:
+		tb.Errorf("%s = %v: wraps ErrPending %v, want %v", op, err, !pending, pending)
+	case !strings.HasPrefix(err.Error(), prefix):
+		tb.Errorf("%s = %q, want the prefix %q", op, err, prefix)
+	}
+}
+
+// refuse requires Check and Apply to refuse bad with want, pending or
+// not, and the State to show the same before and after.
+func refuse(tb testing.TB, s *federation.State, bad ledger.Entry, want error, pending bool) {
+	tb.Helper()
+	before := snap(s)
+	wantRefused(tb, "Check", s.Check(bad), want, pending, "federation: check ")
+	wantRefused(tb, "Apply", s.Apply(bad), want, pending, "federation: apply ")
+	if diff := gocmp.Diff(before, snap(s)); diff != "" {
+		tb.Errorf("refusing %v changed the State (-before +after):\n%s", bad, diff)
+	}
+}
+
+// refuseFork is refuse for a fork proof.
+func refuseFork(tb testing.TB, s *federation.State, a, b ledger.Entry, want error, pending bool) {
+	tb.Helper()
+	before := snap(s)
+	wantRefused(tb, "CheckFork", s.CheckFork(a, b), want, pending, "federation: check fork ")
+	wantRefused(tb, "ApplyFork", s.ApplyFork(a, b), want, pending, "federation: apply fork ")
+	if diff := gocmp.Diff(before, snap(s)); diff != "" {
+		tb.Errorf("refusing the fork proof changed the State (-before +after):\n%s", diff)
+	}
+}
+
+func mustFork(tb testing.TB, s *federation.State, a, b ledger.Entry) {
+	tb.Helper()
+	if err := s.ApplyFork(a, b); err != nil {
+		tb.Fatalf("apply fork %v, %v: %v", a, b, err)
+	}
 }

@@ -153,9 +153,17 @@ func (sc *scenario) interleave(run uint64) []ledger.Entry {
 	}
 }
 
-// TestOrderIndependence applies one scenario's entries in 200 orders and
-// requires the same Hash and the same Balances, equal to the reference.
+// TestOrderIndependence applies a scenario's entries in 200 orders and
+// requires the same State, equal to the reference: a scenario of money
+// only, and one of governance with money (applications, proposals, votes,
+// an admission and the new member's money, an exclusion, fork proofs),
+// where entries wait as pending and are retried, as sync does.
 func TestOrderIndependence(t *testing.T) {
+	t.Run("money", testOrderIndependenceMoney)
+	t.Run("governance", testOrderIndependenceGovernance)
+}
+
+func testOrderIndependenceMoney(t *testing.T) {
 	const runs = 200
 	sc := newScenario(t, 20261101, 3, 50)
 	var corrections int

@@ -28,12 +28,23 @@ func TestCheckBody(t *testing.T) {
 		"contribution": func() *caissev1.EntryBody { return contributionBody(a, fed, 5, prev) },
 		"disbursement": func() *caissev1.EntryBody { return disbursementBody(a, fed, 5, prev) },
 		"correction":   func() *caissev1.EntryBody { return correctionBody(a, fed, 5, prev, 3, target) },
+		"application":  func() *caissev1.EntryBody { return applicationBody(a, fed) },
+		"admit":        func() *caissev1.EntryBody { return admitBody(a, fed, 5, prev, pub(otherKey)) },
+		"exclude": func() *caissev1.EntryBody {
+			b := admitBody(a, fed, 5, prev, nil)
+			b.GetProposal().Action = &caissev1.Proposal_Exclude{Exclude: &caissev1.Exclude{Member: pub(nantesKey)}}
+			return b
+		},
+		"vote": func() *caissev1.EntryBody { return voteBody(a, fed, 5, prev, target) },
 	}
 	gen := func(b *caissev1.EntryBody) *caissev1.Genesis { return b.GetGenesis() }
 	rules := func(b *caissev1.EntryBody) *caissev1.Rules { return b.GetGenesis().GetRules() }
 	contrib := func(b *caissev1.EntryBody) *caissev1.Contribution { return b.GetContribution() }
 	disb := func(b *caissev1.EntryBody) *caissev1.Disbursement { return b.GetDisbursement() }
 	corr := func(b *caissev1.EntryBody) *caissev1.Correction { return b.GetCorrection() }
+	app := func(b *caissev1.EntryBody) *caissev1.Application { return b.GetApplication() }
+	prop := func(b *caissev1.EntryBody) *caissev1.Proposal { return b.GetProposal() }
+	vote := func(b *caissev1.EntryBody) *caissev1.Vote { return b.GetVote() }
 
 	tests := []struct {
 		name   string
@@ -115,6 +126,45 @@ func TestCheckBody(t *testing.T) {
 		{name: "correction with an empty reason", base: "correction", mutate: func(b *caissev1.EntryBody) { corr(b).Reason = "" }, want: ledger.ErrMalformed},
 		{name: "correction reason too long", base: "correction", mutate: func(b *caissev1.EntryBody) { corr(b).Reason = strings.Repeat("x", ledger.MaxNoteLen+1) }, want: ledger.ErrTooLarge},
 		{name: "correction reason with control character", base: "correction", mutate: func(b *caissev1.EntryBody) { corr(b).Reason = "\x07" }, want: ledger.ErrMalformed},
+
+		// Applications.
+		{name: "valid application", base: "application", mutate: func(b *caissev1.EntryBody) {}},
+		{name: "application without a note", base: "application", mutate: func(b *caissev1.EntryBody) { app(b).Note = "" }},
+		{name: "application at seq 2", base: "application", mutate: func(b *caissev1.EntryBody) { b.Seq, b.Prev = 2, prev[:] }, want: ledger.ErrMalformed},
+		{name: "application without a federation id", base: "application", mutate: func(b *caissev1.EntryBody) { b.Federation = nil }, want: ledger.ErrMalformed},
+		{name: "application without a name", base: "application", mutate: func(b *caissev1.EntryBody) { app(b).Name = "" }, want: ledger.ErrMalformed},
+		{name: "application name of MaxNameLen bytes", base: "application", mutate: func(b *caissev1.EntryBody) { app(b).Name = strings.Repeat("n", ledger.MaxNameLen) }},
+		{name: "application name too long", base: "application", mutate: func(b *caissev1.EntryBody) { app(b).Name = strings.Repeat("n", ledger.MaxNameLen+1) }, want: ledger.ErrTooLarge},
+		{name: "application name with an escape", base: "application", mutate: func(b *caissev1.EntryBody) { app(b).Name = "a\x1b" }, want: ledger.ErrMalformed},
+		{name: "application note too long", base: "application", mutate: func(b *caissev1.EntryBody) { app(b).Note = strings.Repeat("x", ledger.MaxNoteLen+1) }, want: ledger.ErrTooLarge},
+		{name: "empty application", base: "application", mutate: func(b *caissev1.EntryBody) { b.Kind = &caissev1.EntryBody_Application{} }, want: ledger.ErrMalformed},
+
+		// Proposals.
+		{name: "valid admission", base: "admit", mutate: func(b *caissev1.EntryBody) {}},
+		{name: "valid exclusion", base: "exclude", mutate: func(b *caissev1.EntryBody) {}},
+		{name: "proposal to exclude its author", base: "exclude", mutate: func(b *caissev1.EntryBody) { prop(b).GetExclude().Member = a }},
+		{name: "proposal without a note", base: "admit", mutate: func(b *caissev1.EntryBody) { prop(b).Note = "" }},
+		{name: "proposal without an action", base: "admit", mutate: func(b *caissev1.EntryBody) { prop(b).Action = nil }, want: ledger.ErrMalformed},
+		{name: "admission without a key", base: "admit", mutate: func(b *caissev1.EntryBody) { prop(b).GetAdmit().Applicant = nil }, want: ledger.ErrMalformed},
+		{name: "admission key of 31 bytes", base: "admit", mutate: func(b *caissev1.EntryBody) { prop(b).GetAdmit().Applicant = pub(otherKey)[:31] }, want: ledger.ErrMalformed},
+		{name: "exclusion key of 33 bytes", base: "exclude", mutate: func(b *caissev1.EntryBody) {
+			prop(b).GetExclude().Member = append(pub(nantesKey), 0)
+		}, want: ledger.ErrMalformed},
+		{name: "proposal note too long", base: "exclude", mutate: func(b *caissev1.EntryBody) { prop(b).Note = strings.Repeat("x", ledger.MaxNoteLen+1) }, want: ledger.ErrTooLarge},
+		{name: "proposal note with a control character", base: "admit", mutate: func(b *caissev1.EntryBody) { prop(b).Note = "\x00" }, want: ledger.ErrMalformed},
+		{name: "empty proposal", base: "admit", mutate: func(b *caissev1.EntryBody) { b.Kind = &caissev1.EntryBody_Proposal{} }, want: ledger.ErrMalformed},
+		{name: "proposal at seq 1", base: "admit", mutate: func(b *caissev1.EntryBody) { b.Seq, b.Prev = 1, nil }},
+
+		// Votes.
+		{name: "valid vote yes", base: "vote", mutate: func(b *caissev1.EntryBody) {}},
+		{name: "valid vote no", base: "vote", mutate: func(b *caissev1.EntryBody) { vote(b).Choice = caissev1.Choice_CHOICE_NO }},
+		{name: "valid abstention", base: "vote", mutate: func(b *caissev1.EntryBody) { vote(b).Choice = caissev1.Choice_CHOICE_ABSTAIN }},
+		{name: "vote without a choice", base: "vote", mutate: func(b *caissev1.EntryBody) { vote(b).Choice = caissev1.Choice_CHOICE_UNSPECIFIED }, want: ledger.ErrMalformed},
+		{name: "vote with an unknown choice", base: "vote", mutate: func(b *caissev1.EntryBody) { vote(b).Choice = 4 }, want: ledger.ErrMalformed},
+		{name: "vote with a negative choice", base: "vote", mutate: func(b *caissev1.EntryBody) { vote(b).Choice = -1 }, want: ledger.ErrMalformed},
+		{name: "vote without a proposal", base: "vote", mutate: func(b *caissev1.EntryBody) { vote(b).Proposal = nil }, want: ledger.ErrMalformed},
+		{name: "vote on a hash of 31 bytes", base: "vote", mutate: func(b *caissev1.EntryBody) { vote(b).Proposal = target[:31] }, want: ledger.ErrMalformed},
+		{name: "vote without a federation id", base: "vote", mutate: func(b *caissev1.EntryBody) { b.Federation = nil }, want: ledger.ErrMalformed},
 
 		// Genesis.
 		{name: "lower-case currency code", base: "genesis", mutate: func(b *caissev1.EntryBody) { gen(b).Currency.Code = "eur" }, want: ledger.ErrMalformed},
@@ -278,5 +328,63 @@ func TestCheckRules(t *testing.T) {
 	}
 	if err := ledger.CheckRules(nil, isMember); !errors.Is(err, ledger.ErrMalformed) {
 		t.Errorf("CheckRules(nil): %v, want ErrMalformed", err)
+	}
+}
+
+func applicationBody(author []byte, fed ledger.Hash) *caissev1.EntryBody {
+	return &caissev1.EntryBody{
+		Federation: fed[:],
+		Author:     author,
+		Seq:        1,
+		Time:       &caissev1.HLC{WallMs: wallContribution},
+		Kind: &caissev1.EntryBody_Application{Application: &caissev1.Application{
+			Name: "Caisse de Rennes",
+			Note: "caisse de grève des cheminots de Rennes",
+		}},
+	}
+}
+
+// admitBody proposes to admit applicant; nil for an action to set.
+func admitBody(author []byte, fed ledger.Hash, seq ledger.Seq, prev ledger.Hash, applicant []byte) *caissev1.EntryBody {
+	return &caissev1.EntryBody{
+		Federation: fed[:],
+		Author:     author,
+		Seq:        uint64(seq),
+		Prev:       prevBytes(seq, prev),
+		Time:       &caissev1.HLC{WallMs: wallContribution},
+		Kind: &caissev1.EntryBody_Proposal{Proposal: &caissev1.Proposal{
+			Action: &caissev1.Proposal_Admit{Admit: &caissev1.Admit{Applicant: applicant}},
+			Note:   "admettre la caisse de Rennes",
+		}},
+	}
+}
+
+func voteBody(author []byte, fed ledger.Hash, seq ledger.Seq, prev ledger.Hash, proposal ledger.Hash) *caissev1.EntryBody {
+	return &caissev1.EntryBody{
+		Federation: fed[:],
+		Author:     author,
+		Seq:        uint64(seq),
+		Prev:       prevBytes(seq, prev),
+		Time:       &caissev1.HLC{WallMs: wallContribution},
+		Kind: &caissev1.EntryBody_Vote{Vote: &caissev1.Vote{
+			Proposal: proposal[:],
+			Choice:   caissev1.Choice_CHOICE_YES,
+		}},
+	}
+}
+
+// TestKindNames names the kinds as the federation's views and errors do.
+func TestKindNames(t *testing.T) {
+	fed, prev := ledger.HashBody([]byte("federation")), ledger.HashBody([]byte("prev"))
+	a := pub(founderKey)
+	for want, b := range map[string]*caissev1.EntryBody{
+		"application": applicationBody(a, fed),
+		"proposal":    admitBody(a, fed, 2, prev, pub(otherKey)),
+		"vote":        voteBody(a, fed, 2, prev, prev),
+		"none":        {},
+	} {
+		if got := ledger.KindName(b); got != want {
+			t.Errorf("KindName = %q, want %q", got, want)
+		}
 	}
 }
