@@ -397,29 +397,22 @@ func (b *backend) Members(context.Context, *rpcv1.MembersRequest) (*rpcv1.Member
 // Without it, a quiet member would keep a newcomer waiting.
 func (n *Node) acknowledgeDecisions() {
 	n.mu.Lock()
-	if !n.state.CanAuthor(n.self) {
-		n.mu.Unlock()
+	waiting := n.state.Awaiting(n.self)
+	can := n.state.CanAuthor(n.self)
+	n.mu.Unlock()
+	if !can || len(waiting) == 0 {
 		return
 	}
-	var todo []ledger.Hash
-	head, _ := n.state.Head(n.self)
-	for _, m := range n.state.Members() {
-		if m.Final || m.AdmittedBy.IsZero() || !head.Time.Before(m.Since) {
-			continue
-		}
-		todo = append(todo, m.AdmittedBy)
+	// One entry after the latest decision passes them all.
+	p := waiting[len(waiting)-1]
+	_, err := n.append(func(body *caissev1.EntryBody) {
+		body.Kind = &caissev1.EntryBody_Vote{Vote: &caissev1.Vote{Proposal: p[:], Choice: caissev1.Choice_CHOICE_ABSTAIN}}
+	})
+	if err != nil {
+		n.log.Warn("acknowledge a decision", "proposal", p.Short(), "err", err)
+		return
 	}
-	n.mu.Unlock()
-	for _, p := range todo {
-		_, err := n.append(func(body *caissev1.EntryBody) {
-			body.Kind = &caissev1.EntryBody_Vote{Vote: &caissev1.Vote{Proposal: p[:], Choice: caissev1.Choice_CHOICE_ABSTAIN}}
-		})
-		if err != nil {
-			n.log.Warn("acknowledge a decision", "proposal", p.Short(), "err", err)
-			return
-		}
-		n.log.Info("acknowledged an admission, so that it becomes final", "proposal", p.Short())
-	}
+	n.log.Info("acknowledged admissions, so that they become final", "proposals", len(waiting))
 }
 
 // writeJoinInfo keeps what a join token says: the gossip key, and how to
