@@ -245,6 +245,8 @@ func KindName(b *caissev1.EntryBody) string {
 		return "proposal"
 	case *caissev1.EntryBody_Vote:
 		return "vote"
+	case *caissev1.EntryBody_PeriodClose:
+		return "period_close"
 	case nil:
 		return "none"
 	}

@@ -88,6 +88,8 @@ func checkBody(b *caissev1.EntryBody) error {
 		return checkText("note", k.Application.GetNote(), 0, MaxNoteLen)
 	case *caissev1.EntryBody_Proposal:
 		return checkProposal(k.Proposal)
+	case *caissev1.EntryBody_PeriodClose:
+		return checkPeriodClose(k.PeriodClose)
 	case *caissev1.EntryBody_Vote:
 		v := k.Vote
 		if len(v.GetProposal()) != len(Hash{}) {
@@ -238,4 +240,61 @@ func checkProposal(p *caissev1.Proposal) error {
 		return fmt.Errorf("proposal: key of %d bytes: %w", len(key), ErrMalformed)
 	}
 	return checkText("note", p.GetNote(), 0, MaxNoteLen)
+}
+
+// Bounds of a period close.
+const (
+	MaxCaisseMembers = 10_000_000
+	MaxNeedUnits     = 1_000_000_000
+)
+
+func checkPeriodClose(c *caissev1.PeriodClose) error {
+	if _, err := ParsePeriod(c.GetPeriod()); err != nil {
+		return err
+	}
+	for _, a := range []int64{c.GetContributed(), c.GetDisbursed()} {
+		if a < 0 {
+			return fmt.Errorf("period close: negative total %d: %w", a, ErrInvalidAmount)
+		}
+	}
+	seen := map[int32]bool{}
+	for _, t := range c.GetContributions() {
+		if _, ok := caissev1.ContributionCategory_name[int32(t.GetCategory())]; !ok || t.GetCategory() == 0 || seen[int32(t.GetCategory())] {
+			return fmt.Errorf("period close: contribution category %d: %w", t.GetCategory(), ErrUnknownCategory)
+		}
+		seen[int32(t.GetCategory())] = true
+		if t.GetAmount() < 0 {
+			return fmt.Errorf("period close: negative total %d: %w", t.GetAmount(), ErrInvalidAmount)
+		}
+	}
+	seen = map[int32]bool{}
+	for _, t := range c.GetDisbursements() {
+		if _, ok := caissev1.DisbursementCategory_name[int32(t.GetCategory())]; !ok || t.GetCategory() == 0 || seen[int32(t.GetCategory())] {
+			return fmt.Errorf("period close: disbursement category %d: %w", t.GetCategory(), ErrUnknownCategory)
+		}
+		seen[int32(t.GetCategory())] = true
+		if t.GetAmount() < 0 {
+			return fmt.Errorf("period close: negative total %d: %w", t.GetAmount(), ErrInvalidAmount)
+		}
+	}
+	if c.GetMembers() > MaxCaisseMembers {
+		return fmt.Errorf("period close: %d members, at most %d: %w", c.GetMembers(), MaxCaisseMembers, ErrMalformed)
+	}
+	if len(c.GetNeed()) > MaxRates {
+		return fmt.Errorf("period close: %d need units, at most %d: %w", len(c.GetNeed()), MaxRates, ErrTooLarge)
+	}
+	units := map[string]bool{}
+	for _, n := range c.GetNeed() {
+		if err := checkText("need unit", n.GetUnit(), 1, 64); err != nil {
+			return fmt.Errorf("period close: %w", err)
+		}
+		if units[n.GetUnit()] {
+			return fmt.Errorf("period close: need unit %q listed twice: %w", n.GetUnit(), ErrMalformed)
+		}
+		units[n.GetUnit()] = true
+		if n.GetUnits() > MaxNeedUnits {
+			return fmt.Errorf("period close: %d units of %q, at most %d: %w", n.GetUnits(), n.GetUnit(), MaxNeedUnits, ErrMalformed)
+		}
+	}
+	return nil
 }

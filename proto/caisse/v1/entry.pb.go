@@ -328,6 +328,7 @@ type EntryBody struct {
 	//	*EntryBody_Application
 	//	*EntryBody_Proposal
 	//	*EntryBody_Vote
+	//	*EntryBody_PeriodClose
 	Kind          isEntryBody_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -468,6 +469,15 @@ func (x *EntryBody) GetVote() *Vote {
 	return nil
 }
 
+func (x *EntryBody) GetPeriodClose() *PeriodClose {
+	if x != nil {
+		if x, ok := x.Kind.(*EntryBody_PeriodClose); ok {
+			return x.PeriodClose
+		}
+	}
+	return nil
+}
+
 type isEntryBody_Kind interface {
 	isEntryBody_Kind()
 }
@@ -500,6 +510,10 @@ type EntryBody_Vote struct {
 	Vote *Vote `protobuf:"bytes,16,opt,name=vote,proto3,oneof"`
 }
 
+type EntryBody_PeriodClose struct {
+	PeriodClose *PeriodClose `protobuf:"bytes,17,opt,name=period_close,json=periodClose,proto3,oneof"`
+}
+
 func (*EntryBody_Genesis) isEntryBody_Kind() {}
 
 func (*EntryBody_Contribution) isEntryBody_Kind() {}
@@ -513,6 +527,8 @@ func (*EntryBody_Application) isEntryBody_Kind() {}
 func (*EntryBody_Proposal) isEntryBody_Kind() {}
 
 func (*EntryBody_Vote) isEntryBody_Kind() {}
+
+func (*EntryBody_PeriodClose) isEntryBody_Kind() {}
 
 // HLC is a hybrid logical clock reading.
 type HLC struct {
@@ -1568,6 +1584,265 @@ func (x *ForkProof) GetSecond() *Entry {
 	return nil
 }
 
+// PeriodClose is signed by a caisse when its period is over. Its totals are
+// checked against the caisse's entries for the period; after it, the caisse
+// records nothing more in that period (corrections go in a later one).
+// Holding a caisse's close means holding everything it recorded for the
+// period: its log is a chain.
+type PeriodClose struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// period is "YYYY-MM".
+	Period string `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	// contributed and disbursed are the net totals of the period, after
+	// corrections, in minor units.
+	Contributed   int64                `protobuf:"varint,2,opt,name=contributed,proto3" json:"contributed,omitempty"`
+	Disbursed     int64                `protobuf:"varint,3,opt,name=disbursed,proto3" json:"disbursed,omitempty"`
+	Contributions []*ContributionTotal `protobuf:"bytes,4,rep,name=contributions,proto3" json:"contributions,omitempty"`
+	Disbursements []*DisbursementTotal `protobuf:"bytes,5,rep,name=disbursements,proto3" json:"disbursements,omitempty"`
+	// members is the number of members of the caisse in the period.
+	Members uint64 `protobuf:"varint,6,opt,name=members,proto3" json:"members,omitempty"`
+	// need declares units of need per unit of the rules' rates, such as
+	// strike days.
+	Need          []*NeedUnits `protobuf:"bytes,7,rep,name=need,proto3" json:"need,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeriodClose) Reset() {
+	*x = PeriodClose{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeriodClose) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeriodClose) ProtoMessage() {}
+
+func (x *PeriodClose) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeriodClose.ProtoReflect.Descriptor instead.
+func (*PeriodClose) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *PeriodClose) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *PeriodClose) GetContributed() int64 {
+	if x != nil {
+		return x.Contributed
+	}
+	return 0
+}
+
+func (x *PeriodClose) GetDisbursed() int64 {
+	if x != nil {
+		return x.Disbursed
+	}
+	return 0
+}
+
+func (x *PeriodClose) GetContributions() []*ContributionTotal {
+	if x != nil {
+		return x.Contributions
+	}
+	return nil
+}
+
+func (x *PeriodClose) GetDisbursements() []*DisbursementTotal {
+	if x != nil {
+		return x.Disbursements
+	}
+	return nil
+}
+
+func (x *PeriodClose) GetMembers() uint64 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *PeriodClose) GetNeed() []*NeedUnits {
+	if x != nil {
+		return x.Need
+	}
+	return nil
+}
+
+type ContributionTotal struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Category      ContributionCategory   `protobuf:"varint,1,opt,name=category,proto3,enum=caisse.v1.ContributionCategory" json:"category,omitempty"`
+	Amount        int64                  `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContributionTotal) Reset() {
+	*x = ContributionTotal{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContributionTotal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContributionTotal) ProtoMessage() {}
+
+func (x *ContributionTotal) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContributionTotal.ProtoReflect.Descriptor instead.
+func (*ContributionTotal) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ContributionTotal) GetCategory() ContributionCategory {
+	if x != nil {
+		return x.Category
+	}
+	return ContributionCategory_CONTRIBUTION_CATEGORY_UNSPECIFIED
+}
+
+func (x *ContributionTotal) GetAmount() int64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+type DisbursementTotal struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Category      DisbursementCategory   `protobuf:"varint,1,opt,name=category,proto3,enum=caisse.v1.DisbursementCategory" json:"category,omitempty"`
+	Amount        int64                  `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DisbursementTotal) Reset() {
+	*x = DisbursementTotal{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DisbursementTotal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DisbursementTotal) ProtoMessage() {}
+
+func (x *DisbursementTotal) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DisbursementTotal.ProtoReflect.Descriptor instead.
+func (*DisbursementTotal) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *DisbursementTotal) GetCategory() DisbursementCategory {
+	if x != nil {
+		return x.Category
+	}
+	return DisbursementCategory_DISBURSEMENT_CATEGORY_UNSPECIFIED
+}
+
+func (x *DisbursementTotal) GetAmount() int64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+type NeedUnits struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Unit          string                 `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Units         uint64                 `protobuf:"varint,2,opt,name=units,proto3" json:"units,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NeedUnits) Reset() {
+	*x = NeedUnits{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NeedUnits) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NeedUnits) ProtoMessage() {}
+
+func (x *NeedUnits) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NeedUnits.ProtoReflect.Descriptor instead.
+func (*NeedUnits) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *NeedUnits) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *NeedUnits) GetUnits() uint64 {
+	if x != nil {
+		return x.Units
+	}
+	return 0
+}
+
 var File_caisse_v1_entry_proto protoreflect.FileDescriptor
 
 const file_caisse_v1_entry_proto_rawDesc = "" +
@@ -1575,7 +1850,7 @@ const file_caisse_v1_entry_proto_rawDesc = "" +
 	"\x15caisse/v1/entry.proto\x12\tcaisse.v1\"9\n" +
 	"\x05Entry\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\fR\x04body\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\x92\x04\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xcf\x04\n" +
 	"\tEntryBody\x12\x1e\n" +
 	"\n" +
 	"federation\x18\x01 \x01(\fR\n" +
@@ -1593,7 +1868,8 @@ const file_caisse_v1_entry_proto_rawDesc = "" +
 	"correction\x12:\n" +
 	"\vapplication\x18\x0e \x01(\v2\x16.caisse.v1.ApplicationH\x00R\vapplication\x121\n" +
 	"\bproposal\x18\x0f \x01(\v2\x13.caisse.v1.ProposalH\x00R\bproposal\x12%\n" +
-	"\x04vote\x18\x10 \x01(\v2\x0f.caisse.v1.VoteH\x00R\x04voteB\x06\n" +
+	"\x04vote\x18\x10 \x01(\v2\x0f.caisse.v1.VoteH\x00R\x04vote\x12;\n" +
+	"\fperiod_close\x18\x11 \x01(\v2\x16.caisse.v1.PeriodCloseH\x00R\vperiodCloseB\x06\n" +
 	"\x04kind\"8\n" +
 	"\x03HLC\x12\x17\n" +
 	"\awall_ms\x18\x01 \x01(\x04R\x06wallMs\x12\x18\n" +
@@ -1668,7 +1944,24 @@ const file_caisse_v1_entry_proto_rawDesc = "" +
 	"\x06choice\x18\x02 \x01(\x0e2\x11.caisse.v1.ChoiceR\x06choice\"]\n" +
 	"\tForkProof\x12&\n" +
 	"\x05first\x18\x01 \x01(\v2\x10.caisse.v1.EntryR\x05first\x12(\n" +
-	"\x06second\x18\x02 \x01(\v2\x10.caisse.v1.EntryR\x06second*J\n" +
+	"\x06second\x18\x02 \x01(\v2\x10.caisse.v1.EntryR\x06second\"\xb1\x02\n" +
+	"\vPeriodClose\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\x12 \n" +
+	"\vcontributed\x18\x02 \x01(\x03R\vcontributed\x12\x1c\n" +
+	"\tdisbursed\x18\x03 \x01(\x03R\tdisbursed\x12B\n" +
+	"\rcontributions\x18\x04 \x03(\v2\x1c.caisse.v1.ContributionTotalR\rcontributions\x12B\n" +
+	"\rdisbursements\x18\x05 \x03(\v2\x1c.caisse.v1.DisbursementTotalR\rdisbursements\x12\x18\n" +
+	"\amembers\x18\x06 \x01(\x04R\amembers\x12(\n" +
+	"\x04need\x18\a \x03(\v2\x14.caisse.v1.NeedUnitsR\x04need\"h\n" +
+	"\x11ContributionTotal\x12;\n" +
+	"\bcategory\x18\x01 \x01(\x0e2\x1f.caisse.v1.ContributionCategoryR\bcategory\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\x03R\x06amount\"h\n" +
+	"\x11DisbursementTotal\x12;\n" +
+	"\bcategory\x18\x01 \x01(\x0e2\x1f.caisse.v1.DisbursementCategoryR\bcategory\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\x03R\x06amount\"5\n" +
+	"\tNeedUnits\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x14\n" +
+	"\x05units\x18\x02 \x01(\x04R\x05units*J\n" +
 	"\fPeriodLength\x12\x1d\n" +
 	"\x19PERIOD_LENGTH_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17PERIOD_LENGTH_MONTH_UTC\x10\x01*\xc9\x01\n" +
@@ -1706,7 +1999,7 @@ func file_caisse_v1_entry_proto_rawDescGZIP() []byte {
 }
 
 var file_caisse_v1_entry_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_caisse_v1_entry_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_caisse_v1_entry_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_caisse_v1_entry_proto_goTypes = []any{
 	(PeriodLength)(0),         // 0: caisse.v1.PeriodLength
 	(ContributionCategory)(0), // 1: caisse.v1.ContributionCategory
@@ -1730,6 +2023,10 @@ var file_caisse_v1_entry_proto_goTypes = []any{
 	(*Exclude)(nil),           // 19: caisse.v1.Exclude
 	(*Vote)(nil),              // 20: caisse.v1.Vote
 	(*ForkProof)(nil),         // 21: caisse.v1.ForkProof
+	(*PeriodClose)(nil),       // 22: caisse.v1.PeriodClose
+	(*ContributionTotal)(nil), // 23: caisse.v1.ContributionTotal
+	(*DisbursementTotal)(nil), // 24: caisse.v1.DisbursementTotal
+	(*NeedUnits)(nil),         // 25: caisse.v1.NeedUnits
 }
 var file_caisse_v1_entry_proto_depIdxs = []int32{
 	6,  // 0: caisse.v1.EntryBody.time:type_name -> caisse.v1.HLC
@@ -1740,24 +2037,30 @@ var file_caisse_v1_entry_proto_depIdxs = []int32{
 	16, // 5: caisse.v1.EntryBody.application:type_name -> caisse.v1.Application
 	17, // 6: caisse.v1.EntryBody.proposal:type_name -> caisse.v1.Proposal
 	20, // 7: caisse.v1.EntryBody.vote:type_name -> caisse.v1.Vote
-	8,  // 8: caisse.v1.Genesis.currency:type_name -> caisse.v1.Currency
-	0,  // 9: caisse.v1.Genesis.period_length:type_name -> caisse.v1.PeriodLength
-	9,  // 10: caisse.v1.Genesis.members:type_name -> caisse.v1.Member
-	10, // 11: caisse.v1.Genesis.rules:type_name -> caisse.v1.Rules
-	11, // 12: caisse.v1.Rules.weights:type_name -> caisse.v1.KeyWeights
-	12, // 13: caisse.v1.Rules.rates:type_name -> caisse.v1.Rate
-	1,  // 14: caisse.v1.Contribution.category:type_name -> caisse.v1.ContributionCategory
-	2,  // 15: caisse.v1.Disbursement.category:type_name -> caisse.v1.DisbursementCategory
-	18, // 16: caisse.v1.Proposal.admit:type_name -> caisse.v1.Admit
-	19, // 17: caisse.v1.Proposal.exclude:type_name -> caisse.v1.Exclude
-	3,  // 18: caisse.v1.Vote.choice:type_name -> caisse.v1.Choice
-	4,  // 19: caisse.v1.ForkProof.first:type_name -> caisse.v1.Entry
-	4,  // 20: caisse.v1.ForkProof.second:type_name -> caisse.v1.Entry
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	22, // 8: caisse.v1.EntryBody.period_close:type_name -> caisse.v1.PeriodClose
+	8,  // 9: caisse.v1.Genesis.currency:type_name -> caisse.v1.Currency
+	0,  // 10: caisse.v1.Genesis.period_length:type_name -> caisse.v1.PeriodLength
+	9,  // 11: caisse.v1.Genesis.members:type_name -> caisse.v1.Member
+	10, // 12: caisse.v1.Genesis.rules:type_name -> caisse.v1.Rules
+	11, // 13: caisse.v1.Rules.weights:type_name -> caisse.v1.KeyWeights
+	12, // 14: caisse.v1.Rules.rates:type_name -> caisse.v1.Rate
+	1,  // 15: caisse.v1.Contribution.category:type_name -> caisse.v1.ContributionCategory
+	2,  // 16: caisse.v1.Disbursement.category:type_name -> caisse.v1.DisbursementCategory
+	18, // 17: caisse.v1.Proposal.admit:type_name -> caisse.v1.Admit
+	19, // 18: caisse.v1.Proposal.exclude:type_name -> caisse.v1.Exclude
+	3,  // 19: caisse.v1.Vote.choice:type_name -> caisse.v1.Choice
+	4,  // 20: caisse.v1.ForkProof.first:type_name -> caisse.v1.Entry
+	4,  // 21: caisse.v1.ForkProof.second:type_name -> caisse.v1.Entry
+	23, // 22: caisse.v1.PeriodClose.contributions:type_name -> caisse.v1.ContributionTotal
+	24, // 23: caisse.v1.PeriodClose.disbursements:type_name -> caisse.v1.DisbursementTotal
+	25, // 24: caisse.v1.PeriodClose.need:type_name -> caisse.v1.NeedUnits
+	1,  // 25: caisse.v1.ContributionTotal.category:type_name -> caisse.v1.ContributionCategory
+	2,  // 26: caisse.v1.DisbursementTotal.category:type_name -> caisse.v1.DisbursementCategory
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_caisse_v1_entry_proto_init() }
@@ -1773,6 +2076,7 @@ func file_caisse_v1_entry_proto_init() {
 		(*EntryBody_Application)(nil),
 		(*EntryBody_Proposal)(nil),
 		(*EntryBody_Vote)(nil),
+		(*EntryBody_PeriodClose)(nil),
 	}
 	file_caisse_v1_entry_proto_msgTypes[13].OneofWrappers = []any{
 		(*Proposal_Admit)(nil),
@@ -1784,7 +2088,7 @@ func file_caisse_v1_entry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_caisse_v1_entry_proto_rawDesc), len(file_caisse_v1_entry_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   18,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -3296,6 +3296,579 @@ func (x *VerifyResponse) GetStateHash() string {
 	return ""
 }
 
+type ClosePeriodRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Period  string                 `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	Members uint64                 `protobuf:"varint,2,opt,name=members,proto3" json:"members,omitempty"`
+	// need maps a rate unit (strike_day, legal_case, ...) to units declared.
+	Need          map[string]uint64 `protobuf:"bytes,3,rep,name=need,proto3" json:"need,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClosePeriodRequest) Reset() {
+	*x = ClosePeriodRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClosePeriodRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClosePeriodRequest) ProtoMessage() {}
+
+func (x *ClosePeriodRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClosePeriodRequest.ProtoReflect.Descriptor instead.
+func (*ClosePeriodRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ClosePeriodRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *ClosePeriodRequest) GetMembers() uint64 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *ClosePeriodRequest) GetNeed() map[string]uint64 {
+	if x != nil {
+		return x.Need
+	}
+	return nil
+}
+
+type PeriodStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Period        string                 `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeriodStatusRequest) Reset() {
+	*x = PeriodStatusRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeriodStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeriodStatusRequest) ProtoMessage() {}
+
+func (x *PeriodStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeriodStatusRequest.ProtoReflect.Descriptor instead.
+func (*PeriodStatusRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *PeriodStatusRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+type PeriodCloseView struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name   string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Closed bool                   `protobuf:"varint,3,opt,name=closed,proto3" json:"closed,omitempty"`
+	// excused is true when an adopted proposal excused the caisse.
+	Excused       bool   `protobuf:"varint,4,opt,name=excused,proto3" json:"excused,omitempty"`
+	Members       uint64 `protobuf:"varint,5,opt,name=members,proto3" json:"members,omitempty"`
+	Contributed   int64  `protobuf:"varint,6,opt,name=contributed,proto3" json:"contributed,omitempty"`
+	Disbursed     int64  `protobuf:"varint,7,opt,name=disbursed,proto3" json:"disbursed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeriodCloseView) Reset() {
+	*x = PeriodCloseView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeriodCloseView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeriodCloseView) ProtoMessage() {}
+
+func (x *PeriodCloseView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeriodCloseView.ProtoReflect.Descriptor instead.
+func (*PeriodCloseView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *PeriodCloseView) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *PeriodCloseView) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PeriodCloseView) GetClosed() bool {
+	if x != nil {
+		return x.Closed
+	}
+	return false
+}
+
+func (x *PeriodCloseView) GetExcused() bool {
+	if x != nil {
+		return x.Excused
+	}
+	return false
+}
+
+func (x *PeriodCloseView) GetMembers() uint64 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *PeriodCloseView) GetContributed() int64 {
+	if x != nil {
+		return x.Contributed
+	}
+	return 0
+}
+
+func (x *PeriodCloseView) GetDisbursed() int64 {
+	if x != nil {
+		return x.Disbursed
+	}
+	return 0
+}
+
+type PeriodStatusResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Period string                 `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	// final is true once every member closed the period or was excused.
+	Final         bool               `protobuf:"varint,2,opt,name=final,proto3" json:"final,omitempty"`
+	Caisses       []*PeriodCloseView `protobuf:"bytes,3,rep,name=caisses,proto3" json:"caisses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeriodStatusResponse) Reset() {
+	*x = PeriodStatusResponse{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeriodStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeriodStatusResponse) ProtoMessage() {}
+
+func (x *PeriodStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeriodStatusResponse.ProtoReflect.Descriptor instead.
+func (*PeriodStatusResponse) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *PeriodStatusResponse) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *PeriodStatusResponse) GetFinal() bool {
+	if x != nil {
+		return x.Final
+	}
+	return false
+}
+
+func (x *PeriodStatusResponse) GetCaisses() []*PeriodCloseView {
+	if x != nil {
+		return x.Caisses
+	}
+	return nil
+}
+
+type RedistributionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Period        string                 `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedistributionRequest) Reset() {
+	*x = RedistributionRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedistributionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedistributionRequest) ProtoMessage() {}
+
+func (x *RedistributionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedistributionRequest.ProtoReflect.Descriptor instead.
+func (*RedistributionRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *RedistributionRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+type ShareView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Due           int64                  `protobuf:"varint,3,opt,name=due,proto3" json:"due,omitempty"`
+	Need          int64                  `protobuf:"varint,4,opt,name=need,proto3" json:"need,omitempty"`
+	Share         int64                  `protobuf:"varint,5,opt,name=share,proto3" json:"share,omitempty"`
+	Net           int64                  `protobuf:"varint,6,opt,name=net,proto3" json:"net,omitempty"`
+	Closed        bool                   `protobuf:"varint,7,opt,name=closed,proto3" json:"closed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShareView) Reset() {
+	*x = ShareView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShareView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShareView) ProtoMessage() {}
+
+func (x *ShareView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShareView.ProtoReflect.Descriptor instead.
+func (*ShareView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *ShareView) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ShareView) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ShareView) GetDue() int64 {
+	if x != nil {
+		return x.Due
+	}
+	return 0
+}
+
+func (x *ShareView) GetNeed() int64 {
+	if x != nil {
+		return x.Need
+	}
+	return 0
+}
+
+func (x *ShareView) GetShare() int64 {
+	if x != nil {
+		return x.Share
+	}
+	return 0
+}
+
+func (x *ShareView) GetNet() int64 {
+	if x != nil {
+		return x.Net
+	}
+	return 0
+}
+
+func (x *ShareView) GetClosed() bool {
+	if x != nil {
+		return x.Closed
+	}
+	return false
+}
+
+type TransferView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To            string                 `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Amount        int64                  `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	FromName      string                 `protobuf:"bytes,4,opt,name=from_name,json=fromName,proto3" json:"from_name,omitempty"`
+	ToName        string                 `protobuf:"bytes,5,opt,name=to_name,json=toName,proto3" json:"to_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferView) Reset() {
+	*x = TransferView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferView) ProtoMessage() {}
+
+func (x *TransferView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferView.ProtoReflect.Descriptor instead.
+func (*TransferView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *TransferView) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *TransferView) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *TransferView) GetAmount() int64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *TransferView) GetFromName() string {
+	if x != nil {
+		return x.FromName
+	}
+	return ""
+}
+
+func (x *TransferView) GetToName() string {
+	if x != nil {
+		return x.ToName
+	}
+	return ""
+}
+
+type RedistributionResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Period string                 `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	// final is false while a member has not closed the period: the figures
+	// are then provisional, computed from the closes received.
+	Final         bool            `protobuf:"varint,2,opt,name=final,proto3" json:"final,omitempty"`
+	WaitingFor    []string        `protobuf:"bytes,3,rep,name=waiting_for,json=waitingFor,proto3" json:"waiting_for,omitempty"`
+	Currency      *Currency       `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
+	Pool          int64           `protobuf:"varint,5,opt,name=pool,proto3" json:"pool,omitempty"`
+	Reserve       int64           `protobuf:"varint,6,opt,name=reserve,proto3" json:"reserve,omitempty"`
+	Caisses       []*ShareView    `protobuf:"bytes,7,rep,name=caisses,proto3" json:"caisses,omitempty"`
+	Transfers     []*TransferView `protobuf:"bytes,8,rep,name=transfers,proto3" json:"transfers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedistributionResponse) Reset() {
+	*x = RedistributionResponse{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedistributionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedistributionResponse) ProtoMessage() {}
+
+func (x *RedistributionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedistributionResponse.ProtoReflect.Descriptor instead.
+func (*RedistributionResponse) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *RedistributionResponse) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *RedistributionResponse) GetFinal() bool {
+	if x != nil {
+		return x.Final
+	}
+	return false
+}
+
+func (x *RedistributionResponse) GetWaitingFor() []string {
+	if x != nil {
+		return x.WaitingFor
+	}
+	return nil
+}
+
+func (x *RedistributionResponse) GetCurrency() *Currency {
+	if x != nil {
+		return x.Currency
+	}
+	return nil
+}
+
+func (x *RedistributionResponse) GetPool() int64 {
+	if x != nil {
+		return x.Pool
+	}
+	return 0
+}
+
+func (x *RedistributionResponse) GetReserve() int64 {
+	if x != nil {
+		return x.Reserve
+	}
+	return 0
+}
+
+func (x *RedistributionResponse) GetCaisses() []*ShareView {
+	if x != nil {
+		return x.Caisses
+	}
+	return nil
+}
+
+func (x *RedistributionResponse) GetTransfers() []*TransferView {
+	if x != nil {
+		return x.Transfers
+	}
+	return nil
+}
+
 var File_caisse_rpc_v1_operator_proto protoreflect.FileDescriptor
 
 const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
@@ -3565,7 +4138,54 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\bproblems\x18\x03 \x03(\tR\bproblems\x12\x0e\n" +
 	"\x02ok\x18\x04 \x01(\bR\x02ok\x12\x1d\n" +
 	"\n" +
-	"state_hash\x18\x05 \x01(\tR\tstateHash2\x8e\t\n" +
+	"state_hash\x18\x05 \x01(\tR\tstateHash\"\xc0\x01\n" +
+	"\x12ClosePeriodRequest\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\x12\x18\n" +
+	"\amembers\x18\x02 \x01(\x04R\amembers\x12?\n" +
+	"\x04need\x18\x03 \x03(\v2+.caisse.rpc.v1.ClosePeriodRequest.NeedEntryR\x04need\x1a7\n" +
+	"\tNeedEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"-\n" +
+	"\x13PeriodStatusRequest\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\"\xc1\x01\n" +
+	"\x0fPeriodCloseView\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06closed\x18\x03 \x01(\bR\x06closed\x12\x18\n" +
+	"\aexcused\x18\x04 \x01(\bR\aexcused\x12\x18\n" +
+	"\amembers\x18\x05 \x01(\x04R\amembers\x12 \n" +
+	"\vcontributed\x18\x06 \x01(\x03R\vcontributed\x12\x1c\n" +
+	"\tdisbursed\x18\a \x01(\x03R\tdisbursed\"~\n" +
+	"\x14PeriodStatusResponse\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\x12\x14\n" +
+	"\x05final\x18\x02 \x01(\bR\x05final\x128\n" +
+	"\acaisses\x18\x03 \x03(\v2\x1e.caisse.rpc.v1.PeriodCloseViewR\acaisses\"/\n" +
+	"\x15RedistributionRequest\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\"\x95\x01\n" +
+	"\tShareView\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
+	"\x03due\x18\x03 \x01(\x03R\x03due\x12\x12\n" +
+	"\x04need\x18\x04 \x01(\x03R\x04need\x12\x14\n" +
+	"\x05share\x18\x05 \x01(\x03R\x05share\x12\x10\n" +
+	"\x03net\x18\x06 \x01(\x03R\x03net\x12\x16\n" +
+	"\x06closed\x18\a \x01(\bR\x06closed\"\x80\x01\n" +
+	"\fTransferView\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x02 \x01(\tR\x02to\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\x03R\x06amount\x12\x1b\n" +
+	"\tfrom_name\x18\x04 \x01(\tR\bfromName\x12\x17\n" +
+	"\ato_name\x18\x05 \x01(\tR\x06toName\"\xb9\x02\n" +
+	"\x16RedistributionResponse\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\x12\x14\n" +
+	"\x05final\x18\x02 \x01(\bR\x05final\x12\x1f\n" +
+	"\vwaiting_for\x18\x03 \x03(\tR\n" +
+	"waitingFor\x123\n" +
+	"\bcurrency\x18\x04 \x01(\v2\x17.caisse.rpc.v1.CurrencyR\bcurrency\x12\x12\n" +
+	"\x04pool\x18\x05 \x01(\x03R\x04pool\x12\x18\n" +
+	"\areserve\x18\x06 \x01(\x03R\areserve\x122\n" +
+	"\acaisses\x18\a \x03(\v2\x18.caisse.rpc.v1.ShareViewR\acaisses\x129\n" +
+	"\ttransfers\x18\b \x03(\v2\x1b.caisse.rpc.v1.TransferViewR\ttransfers2\x97\v\n" +
 	"\bOperator\x12?\n" +
 	"\x04Init\x12\x1a.caisse.rpc.v1.InitRequest\x1a\x1b.caisse.rpc.v1.InitResponse\x12E\n" +
 	"\x06Status\x12\x1c.caisse.rpc.v1.StatusRequest\x1a\x1d.caisse.rpc.v1.StatusResponse\x12M\n" +
@@ -3582,7 +4202,10 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\x04Vote\x12\x1a.caisse.rpc.v1.VoteRequest\x1a\x1d.caisse.rpc.v1.RecordResponse\x12H\n" +
 	"\aMembers\x12\x1d.caisse.rpc.v1.MembersRequest\x1a\x1e.caisse.rpc.v1.MembersResponse\x12B\n" +
 	"\x05Peers\x12\x1b.caisse.rpc.v1.PeersRequest\x1a\x1c.caisse.rpc.v1.PeersResponse\x12E\n" +
-	"\x06Gossip\x12\x1c.caisse.rpc.v1.GossipRequest\x1a\x1d.caisse.rpc.v1.GossipResponse\x12D\n" +
+	"\x06Gossip\x12\x1c.caisse.rpc.v1.GossipRequest\x1a\x1d.caisse.rpc.v1.GossipResponse\x12O\n" +
+	"\vClosePeriod\x12!.caisse.rpc.v1.ClosePeriodRequest\x1a\x1d.caisse.rpc.v1.RecordResponse\x12W\n" +
+	"\fPeriodStatus\x12\".caisse.rpc.v1.PeriodStatusRequest\x1a#.caisse.rpc.v1.PeriodStatusResponse\x12]\n" +
+	"\x0eRedistribution\x12$.caisse.rpc.v1.RedistributionRequest\x1a%.caisse.rpc.v1.RedistributionResponse\x12D\n" +
 	"\x06Export\x12\x1c.caisse.rpc.v1.ExportRequest\x1a\x1a.caisse.rpc.v1.ExportChunk0\x01B9Z7github.com/caisse-coop/caisse/proto/caisse/rpc/v1;rpcv1b\x06proto3"
 
 var (
@@ -3597,55 +4220,64 @@ func file_caisse_rpc_v1_operator_proto_rawDescGZIP() []byte {
 	return file_caisse_rpc_v1_operator_proto_rawDescData
 }
 
-var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_caisse_rpc_v1_operator_proto_goTypes = []any{
-	(*ExportRequest)(nil),       // 0: caisse.rpc.v1.ExportRequest
-	(*ExportChunk)(nil),         // 1: caisse.rpc.v1.ExportChunk
-	(*JoinToken)(nil),           // 2: caisse.rpc.v1.JoinToken
-	(*InviteRequest)(nil),       // 3: caisse.rpc.v1.InviteRequest
-	(*InviteResponse)(nil),      // 4: caisse.rpc.v1.InviteResponse
-	(*JoinRequest)(nil),         // 5: caisse.rpc.v1.JoinRequest
-	(*JoinResponse)(nil),        // 6: caisse.rpc.v1.JoinResponse
-	(*ProposeRequest)(nil),      // 7: caisse.rpc.v1.ProposeRequest
-	(*VoteRequest)(nil),         // 8: caisse.rpc.v1.VoteRequest
-	(*MembersRequest)(nil),      // 9: caisse.rpc.v1.MembersRequest
-	(*MemberView)(nil),          // 10: caisse.rpc.v1.MemberView
-	(*ProposalView)(nil),        // 11: caisse.rpc.v1.ProposalView
-	(*ForkView)(nil),            // 12: caisse.rpc.v1.ForkView
-	(*MembersResponse)(nil),     // 13: caisse.rpc.v1.MembersResponse
-	(*PeersRequest)(nil),        // 14: caisse.rpc.v1.PeersRequest
-	(*PeerView)(nil),            // 15: caisse.rpc.v1.PeerView
-	(*PeersResponse)(nil),       // 16: caisse.rpc.v1.PeersResponse
-	(*GossipRequest)(nil),       // 17: caisse.rpc.v1.GossipRequest
-	(*HeadView)(nil),            // 18: caisse.rpc.v1.HeadView
-	(*PeerFrontier)(nil),        // 19: caisse.rpc.v1.PeerFrontier
-	(*GapView)(nil),             // 20: caisse.rpc.v1.GapView
-	(*QueueView)(nil),           // 21: caisse.rpc.v1.QueueView
-	(*GossipResponse)(nil),      // 22: caisse.rpc.v1.GossipResponse
-	(*InitRequest)(nil),         // 23: caisse.rpc.v1.InitRequest
-	(*Rules)(nil),               // 24: caisse.rpc.v1.Rules
-	(*InitResponse)(nil),        // 25: caisse.rpc.v1.InitResponse
-	(*StatusRequest)(nil),       // 26: caisse.rpc.v1.StatusRequest
-	(*StatusResponse)(nil),      // 27: caisse.rpc.v1.StatusResponse
-	(*CatchUp)(nil),             // 28: caisse.rpc.v1.CatchUp
-	(*Currency)(nil),            // 29: caisse.rpc.v1.Currency
-	(*MemberRef)(nil),           // 30: caisse.rpc.v1.MemberRef
-	(*ContributeRequest)(nil),   // 31: caisse.rpc.v1.ContributeRequest
-	(*DisburseRequest)(nil),     // 32: caisse.rpc.v1.DisburseRequest
-	(*CorrectRequest)(nil),      // 33: caisse.rpc.v1.CorrectRequest
-	(*RecordResponse)(nil),      // 34: caisse.rpc.v1.RecordResponse
-	(*ListEntriesRequest)(nil),  // 35: caisse.rpc.v1.ListEntriesRequest
-	(*ListEntriesResponse)(nil), // 36: caisse.rpc.v1.ListEntriesResponse
-	(*EntryView)(nil),           // 37: caisse.rpc.v1.EntryView
-	(*BalancesRequest)(nil),     // 38: caisse.rpc.v1.BalancesRequest
-	(*BalancesResponse)(nil),    // 39: caisse.rpc.v1.BalancesResponse
-	(*Balance)(nil),             // 40: caisse.rpc.v1.Balance
-	(*CaisseBalance)(nil),       // 41: caisse.rpc.v1.CaisseBalance
-	(*CategoryAmount)(nil),      // 42: caisse.rpc.v1.CategoryAmount
-	(*PeriodBalance)(nil),       // 43: caisse.rpc.v1.PeriodBalance
-	(*VerifyRequest)(nil),       // 44: caisse.rpc.v1.VerifyRequest
-	(*VerifyResponse)(nil),      // 45: caisse.rpc.v1.VerifyResponse
-	nil,                         // 46: caisse.rpc.v1.Rules.RatesEntry
+	(*ExportRequest)(nil),          // 0: caisse.rpc.v1.ExportRequest
+	(*ExportChunk)(nil),            // 1: caisse.rpc.v1.ExportChunk
+	(*JoinToken)(nil),              // 2: caisse.rpc.v1.JoinToken
+	(*InviteRequest)(nil),          // 3: caisse.rpc.v1.InviteRequest
+	(*InviteResponse)(nil),         // 4: caisse.rpc.v1.InviteResponse
+	(*JoinRequest)(nil),            // 5: caisse.rpc.v1.JoinRequest
+	(*JoinResponse)(nil),           // 6: caisse.rpc.v1.JoinResponse
+	(*ProposeRequest)(nil),         // 7: caisse.rpc.v1.ProposeRequest
+	(*VoteRequest)(nil),            // 8: caisse.rpc.v1.VoteRequest
+	(*MembersRequest)(nil),         // 9: caisse.rpc.v1.MembersRequest
+	(*MemberView)(nil),             // 10: caisse.rpc.v1.MemberView
+	(*ProposalView)(nil),           // 11: caisse.rpc.v1.ProposalView
+	(*ForkView)(nil),               // 12: caisse.rpc.v1.ForkView
+	(*MembersResponse)(nil),        // 13: caisse.rpc.v1.MembersResponse
+	(*PeersRequest)(nil),           // 14: caisse.rpc.v1.PeersRequest
+	(*PeerView)(nil),               // 15: caisse.rpc.v1.PeerView
+	(*PeersResponse)(nil),          // 16: caisse.rpc.v1.PeersResponse
+	(*GossipRequest)(nil),          // 17: caisse.rpc.v1.GossipRequest
+	(*HeadView)(nil),               // 18: caisse.rpc.v1.HeadView
+	(*PeerFrontier)(nil),           // 19: caisse.rpc.v1.PeerFrontier
+	(*GapView)(nil),                // 20: caisse.rpc.v1.GapView
+	(*QueueView)(nil),              // 21: caisse.rpc.v1.QueueView
+	(*GossipResponse)(nil),         // 22: caisse.rpc.v1.GossipResponse
+	(*InitRequest)(nil),            // 23: caisse.rpc.v1.InitRequest
+	(*Rules)(nil),                  // 24: caisse.rpc.v1.Rules
+	(*InitResponse)(nil),           // 25: caisse.rpc.v1.InitResponse
+	(*StatusRequest)(nil),          // 26: caisse.rpc.v1.StatusRequest
+	(*StatusResponse)(nil),         // 27: caisse.rpc.v1.StatusResponse
+	(*CatchUp)(nil),                // 28: caisse.rpc.v1.CatchUp
+	(*Currency)(nil),               // 29: caisse.rpc.v1.Currency
+	(*MemberRef)(nil),              // 30: caisse.rpc.v1.MemberRef
+	(*ContributeRequest)(nil),      // 31: caisse.rpc.v1.ContributeRequest
+	(*DisburseRequest)(nil),        // 32: caisse.rpc.v1.DisburseRequest
+	(*CorrectRequest)(nil),         // 33: caisse.rpc.v1.CorrectRequest
+	(*RecordResponse)(nil),         // 34: caisse.rpc.v1.RecordResponse
+	(*ListEntriesRequest)(nil),     // 35: caisse.rpc.v1.ListEntriesRequest
+	(*ListEntriesResponse)(nil),    // 36: caisse.rpc.v1.ListEntriesResponse
+	(*EntryView)(nil),              // 37: caisse.rpc.v1.EntryView
+	(*BalancesRequest)(nil),        // 38: caisse.rpc.v1.BalancesRequest
+	(*BalancesResponse)(nil),       // 39: caisse.rpc.v1.BalancesResponse
+	(*Balance)(nil),                // 40: caisse.rpc.v1.Balance
+	(*CaisseBalance)(nil),          // 41: caisse.rpc.v1.CaisseBalance
+	(*CategoryAmount)(nil),         // 42: caisse.rpc.v1.CategoryAmount
+	(*PeriodBalance)(nil),          // 43: caisse.rpc.v1.PeriodBalance
+	(*VerifyRequest)(nil),          // 44: caisse.rpc.v1.VerifyRequest
+	(*VerifyResponse)(nil),         // 45: caisse.rpc.v1.VerifyResponse
+	(*ClosePeriodRequest)(nil),     // 46: caisse.rpc.v1.ClosePeriodRequest
+	(*PeriodStatusRequest)(nil),    // 47: caisse.rpc.v1.PeriodStatusRequest
+	(*PeriodCloseView)(nil),        // 48: caisse.rpc.v1.PeriodCloseView
+	(*PeriodStatusResponse)(nil),   // 49: caisse.rpc.v1.PeriodStatusResponse
+	(*RedistributionRequest)(nil),  // 50: caisse.rpc.v1.RedistributionRequest
+	(*ShareView)(nil),              // 51: caisse.rpc.v1.ShareView
+	(*TransferView)(nil),           // 52: caisse.rpc.v1.TransferView
+	(*RedistributionResponse)(nil), // 53: caisse.rpc.v1.RedistributionResponse
+	nil,                            // 54: caisse.rpc.v1.Rules.RatesEntry
+	nil,                            // 55: caisse.rpc.v1.ClosePeriodRequest.NeedEntry
 }
 var file_caisse_rpc_v1_operator_proto_depIdxs = []int32{
 	37, // 0: caisse.rpc.v1.JoinResponse.application:type_name -> caisse.rpc.v1.EntryView
@@ -3660,7 +4292,7 @@ var file_caisse_rpc_v1_operator_proto_depIdxs = []int32{
 	12, // 9: caisse.rpc.v1.GossipResponse.forks:type_name -> caisse.rpc.v1.ForkView
 	21, // 10: caisse.rpc.v1.GossipResponse.queues:type_name -> caisse.rpc.v1.QueueView
 	24, // 11: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
-	46, // 12: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
+	54, // 12: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
 	37, // 13: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
 	29, // 14: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
 	24, // 15: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
@@ -3676,43 +4308,54 @@ var file_caisse_rpc_v1_operator_proto_depIdxs = []int32{
 	42, // 25: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
 	43, // 26: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
 	40, // 27: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
-	23, // 28: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
-	26, // 29: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
-	31, // 30: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
-	32, // 31: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
-	33, // 32: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
-	35, // 33: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
-	38, // 34: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
-	44, // 35: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
-	3,  // 36: caisse.rpc.v1.Operator.Invite:input_type -> caisse.rpc.v1.InviteRequest
-	5,  // 37: caisse.rpc.v1.Operator.Join:input_type -> caisse.rpc.v1.JoinRequest
-	7,  // 38: caisse.rpc.v1.Operator.Propose:input_type -> caisse.rpc.v1.ProposeRequest
-	8,  // 39: caisse.rpc.v1.Operator.Vote:input_type -> caisse.rpc.v1.VoteRequest
-	9,  // 40: caisse.rpc.v1.Operator.Members:input_type -> caisse.rpc.v1.MembersRequest
-	14, // 41: caisse.rpc.v1.Operator.Peers:input_type -> caisse.rpc.v1.PeersRequest
-	17, // 42: caisse.rpc.v1.Operator.Gossip:input_type -> caisse.rpc.v1.GossipRequest
-	0,  // 43: caisse.rpc.v1.Operator.Export:input_type -> caisse.rpc.v1.ExportRequest
-	25, // 44: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
-	27, // 45: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
-	34, // 46: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
-	34, // 47: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
-	34, // 48: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
-	36, // 49: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
-	39, // 50: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
-	45, // 51: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
-	4,  // 52: caisse.rpc.v1.Operator.Invite:output_type -> caisse.rpc.v1.InviteResponse
-	6,  // 53: caisse.rpc.v1.Operator.Join:output_type -> caisse.rpc.v1.JoinResponse
-	34, // 54: caisse.rpc.v1.Operator.Propose:output_type -> caisse.rpc.v1.RecordResponse
-	34, // 55: caisse.rpc.v1.Operator.Vote:output_type -> caisse.rpc.v1.RecordResponse
-	13, // 56: caisse.rpc.v1.Operator.Members:output_type -> caisse.rpc.v1.MembersResponse
-	16, // 57: caisse.rpc.v1.Operator.Peers:output_type -> caisse.rpc.v1.PeersResponse
-	22, // 58: caisse.rpc.v1.Operator.Gossip:output_type -> caisse.rpc.v1.GossipResponse
-	1,  // 59: caisse.rpc.v1.Operator.Export:output_type -> caisse.rpc.v1.ExportChunk
-	44, // [44:60] is the sub-list for method output_type
-	28, // [28:44] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	55, // 28: caisse.rpc.v1.ClosePeriodRequest.need:type_name -> caisse.rpc.v1.ClosePeriodRequest.NeedEntry
+	48, // 29: caisse.rpc.v1.PeriodStatusResponse.caisses:type_name -> caisse.rpc.v1.PeriodCloseView
+	29, // 30: caisse.rpc.v1.RedistributionResponse.currency:type_name -> caisse.rpc.v1.Currency
+	51, // 31: caisse.rpc.v1.RedistributionResponse.caisses:type_name -> caisse.rpc.v1.ShareView
+	52, // 32: caisse.rpc.v1.RedistributionResponse.transfers:type_name -> caisse.rpc.v1.TransferView
+	23, // 33: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
+	26, // 34: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
+	31, // 35: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
+	32, // 36: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
+	33, // 37: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
+	35, // 38: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
+	38, // 39: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
+	44, // 40: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
+	3,  // 41: caisse.rpc.v1.Operator.Invite:input_type -> caisse.rpc.v1.InviteRequest
+	5,  // 42: caisse.rpc.v1.Operator.Join:input_type -> caisse.rpc.v1.JoinRequest
+	7,  // 43: caisse.rpc.v1.Operator.Propose:input_type -> caisse.rpc.v1.ProposeRequest
+	8,  // 44: caisse.rpc.v1.Operator.Vote:input_type -> caisse.rpc.v1.VoteRequest
+	9,  // 45: caisse.rpc.v1.Operator.Members:input_type -> caisse.rpc.v1.MembersRequest
+	14, // 46: caisse.rpc.v1.Operator.Peers:input_type -> caisse.rpc.v1.PeersRequest
+	17, // 47: caisse.rpc.v1.Operator.Gossip:input_type -> caisse.rpc.v1.GossipRequest
+	46, // 48: caisse.rpc.v1.Operator.ClosePeriod:input_type -> caisse.rpc.v1.ClosePeriodRequest
+	47, // 49: caisse.rpc.v1.Operator.PeriodStatus:input_type -> caisse.rpc.v1.PeriodStatusRequest
+	50, // 50: caisse.rpc.v1.Operator.Redistribution:input_type -> caisse.rpc.v1.RedistributionRequest
+	0,  // 51: caisse.rpc.v1.Operator.Export:input_type -> caisse.rpc.v1.ExportRequest
+	25, // 52: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
+	27, // 53: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
+	34, // 54: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
+	34, // 55: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
+	34, // 56: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
+	36, // 57: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
+	39, // 58: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
+	45, // 59: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
+	4,  // 60: caisse.rpc.v1.Operator.Invite:output_type -> caisse.rpc.v1.InviteResponse
+	6,  // 61: caisse.rpc.v1.Operator.Join:output_type -> caisse.rpc.v1.JoinResponse
+	34, // 62: caisse.rpc.v1.Operator.Propose:output_type -> caisse.rpc.v1.RecordResponse
+	34, // 63: caisse.rpc.v1.Operator.Vote:output_type -> caisse.rpc.v1.RecordResponse
+	13, // 64: caisse.rpc.v1.Operator.Members:output_type -> caisse.rpc.v1.MembersResponse
+	16, // 65: caisse.rpc.v1.Operator.Peers:output_type -> caisse.rpc.v1.PeersResponse
+	22, // 66: caisse.rpc.v1.Operator.Gossip:output_type -> caisse.rpc.v1.GossipResponse
+	34, // 67: caisse.rpc.v1.Operator.ClosePeriod:output_type -> caisse.rpc.v1.RecordResponse
+	49, // 68: caisse.rpc.v1.Operator.PeriodStatus:output_type -> caisse.rpc.v1.PeriodStatusResponse
+	53, // 69: caisse.rpc.v1.Operator.Redistribution:output_type -> caisse.rpc.v1.RedistributionResponse
+	1,  // 70: caisse.rpc.v1.Operator.Export:output_type -> caisse.rpc.v1.ExportChunk
+	52, // [52:71] is the sub-list for method output_type
+	33, // [33:52] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_caisse_rpc_v1_operator_proto_init() }
@@ -3730,7 +4373,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_caisse_rpc_v1_operator_proto_rawDesc), len(file_caisse_rpc_v1_operator_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   47,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

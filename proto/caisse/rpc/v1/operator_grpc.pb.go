@@ -25,22 +25,25 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Operator_Init_FullMethodName        = "/caisse.rpc.v1.Operator/Init"
-	Operator_Status_FullMethodName      = "/caisse.rpc.v1.Operator/Status"
-	Operator_Contribute_FullMethodName  = "/caisse.rpc.v1.Operator/Contribute"
-	Operator_Disburse_FullMethodName    = "/caisse.rpc.v1.Operator/Disburse"
-	Operator_Correct_FullMethodName     = "/caisse.rpc.v1.Operator/Correct"
-	Operator_ListEntries_FullMethodName = "/caisse.rpc.v1.Operator/ListEntries"
-	Operator_Balances_FullMethodName    = "/caisse.rpc.v1.Operator/Balances"
-	Operator_Verify_FullMethodName      = "/caisse.rpc.v1.Operator/Verify"
-	Operator_Invite_FullMethodName      = "/caisse.rpc.v1.Operator/Invite"
-	Operator_Join_FullMethodName        = "/caisse.rpc.v1.Operator/Join"
-	Operator_Propose_FullMethodName     = "/caisse.rpc.v1.Operator/Propose"
-	Operator_Vote_FullMethodName        = "/caisse.rpc.v1.Operator/Vote"
-	Operator_Members_FullMethodName     = "/caisse.rpc.v1.Operator/Members"
-	Operator_Peers_FullMethodName       = "/caisse.rpc.v1.Operator/Peers"
-	Operator_Gossip_FullMethodName      = "/caisse.rpc.v1.Operator/Gossip"
-	Operator_Export_FullMethodName      = "/caisse.rpc.v1.Operator/Export"
+	Operator_Init_FullMethodName           = "/caisse.rpc.v1.Operator/Init"
+	Operator_Status_FullMethodName         = "/caisse.rpc.v1.Operator/Status"
+	Operator_Contribute_FullMethodName     = "/caisse.rpc.v1.Operator/Contribute"
+	Operator_Disburse_FullMethodName       = "/caisse.rpc.v1.Operator/Disburse"
+	Operator_Correct_FullMethodName        = "/caisse.rpc.v1.Operator/Correct"
+	Operator_ListEntries_FullMethodName    = "/caisse.rpc.v1.Operator/ListEntries"
+	Operator_Balances_FullMethodName       = "/caisse.rpc.v1.Operator/Balances"
+	Operator_Verify_FullMethodName         = "/caisse.rpc.v1.Operator/Verify"
+	Operator_Invite_FullMethodName         = "/caisse.rpc.v1.Operator/Invite"
+	Operator_Join_FullMethodName           = "/caisse.rpc.v1.Operator/Join"
+	Operator_Propose_FullMethodName        = "/caisse.rpc.v1.Operator/Propose"
+	Operator_Vote_FullMethodName           = "/caisse.rpc.v1.Operator/Vote"
+	Operator_Members_FullMethodName        = "/caisse.rpc.v1.Operator/Members"
+	Operator_Peers_FullMethodName          = "/caisse.rpc.v1.Operator/Peers"
+	Operator_Gossip_FullMethodName         = "/caisse.rpc.v1.Operator/Gossip"
+	Operator_ClosePeriod_FullMethodName    = "/caisse.rpc.v1.Operator/ClosePeriod"
+	Operator_PeriodStatus_FullMethodName   = "/caisse.rpc.v1.Operator/PeriodStatus"
+	Operator_Redistribution_FullMethodName = "/caisse.rpc.v1.Operator/Redistribution"
+	Operator_Export_FullMethodName         = "/caisse.rpc.v1.Operator/Export"
 )
 
 // OperatorClient is the client API for Operator service.
@@ -79,6 +82,14 @@ type OperatorClient interface {
 	Peers(ctx context.Context, in *PeersRequest, opts ...grpc.CallOption) (*PeersResponse, error)
 	// Gossip shows the replication state: vectors, gaps, queues, forks.
 	Gossip(ctx context.Context, in *GossipRequest, opts ...grpc.CallOption) (*GossipResponse, error)
+	// ClosePeriod signs this caisse's close of a period, with its totals
+	// computed from its entries, its member count and its declared need.
+	ClosePeriod(ctx context.Context, in *ClosePeriodRequest, opts ...grpc.CallOption) (*RecordResponse, error)
+	// PeriodStatus says who closed a period, and whether it is final.
+	PeriodStatus(ctx context.Context, in *PeriodStatusRequest, opts ...grpc.CallOption) (*PeriodStatusResponse, error)
+	// Redistribution computes the federal redistribution of a period and
+	// its settlement plan, provisional until the period is final.
+	Redistribution(ctx context.Context, in *RedistributionRequest, opts ...grpc.CallOption) (*RedistributionResponse, error)
 	// Export streams the accounts in a format for spreadsheets or
 	// accounting tools, in a deterministic order.
 	Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportChunk], error)
@@ -242,6 +253,36 @@ func (c *operatorClient) Gossip(ctx context.Context, in *GossipRequest, opts ...
 	return out, nil
 }
 
+func (c *operatorClient) ClosePeriod(ctx context.Context, in *ClosePeriodRequest, opts ...grpc.CallOption) (*RecordResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordResponse)
+	err := c.cc.Invoke(ctx, Operator_ClosePeriod_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) PeriodStatus(ctx context.Context, in *PeriodStatusRequest, opts ...grpc.CallOption) (*PeriodStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PeriodStatusResponse)
+	err := c.cc.Invoke(ctx, Operator_PeriodStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) Redistribution(ctx context.Context, in *RedistributionRequest, opts ...grpc.CallOption) (*RedistributionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RedistributionResponse)
+	err := c.cc.Invoke(ctx, Operator_Redistribution_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *operatorClient) Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportChunk], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &Operator_ServiceDesc.Streams[0], Operator_Export_FullMethodName, cOpts...)
@@ -297,6 +338,14 @@ type OperatorServer interface {
 	Peers(context.Context, *PeersRequest) (*PeersResponse, error)
 	// Gossip shows the replication state: vectors, gaps, queues, forks.
 	Gossip(context.Context, *GossipRequest) (*GossipResponse, error)
+	// ClosePeriod signs this caisse's close of a period, with its totals
+	// computed from its entries, its member count and its declared need.
+	ClosePeriod(context.Context, *ClosePeriodRequest) (*RecordResponse, error)
+	// PeriodStatus says who closed a period, and whether it is final.
+	PeriodStatus(context.Context, *PeriodStatusRequest) (*PeriodStatusResponse, error)
+	// Redistribution computes the federal redistribution of a period and
+	// its settlement plan, provisional until the period is final.
+	Redistribution(context.Context, *RedistributionRequest) (*RedistributionResponse, error)
 	// Export streams the accounts in a format for spreadsheets or
 	// accounting tools, in a deterministic order.
 	Export(*ExportRequest, grpc.ServerStreamingServer[ExportChunk]) error
@@ -354,6 +403,15 @@ func (UnimplementedOperatorServer) Peers(context.Context, *PeersRequest) (*Peers
 }
 func (UnimplementedOperatorServer) Gossip(context.Context, *GossipRequest) (*GossipResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Gossip not implemented")
+}
+func (UnimplementedOperatorServer) ClosePeriod(context.Context, *ClosePeriodRequest) (*RecordResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ClosePeriod not implemented")
+}
+func (UnimplementedOperatorServer) PeriodStatus(context.Context, *PeriodStatusRequest) (*PeriodStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PeriodStatus not implemented")
+}
+func (UnimplementedOperatorServer) Redistribution(context.Context, *RedistributionRequest) (*RedistributionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Redistribution not implemented")
 }
 func (UnimplementedOperatorServer) Export(*ExportRequest, grpc.ServerStreamingServer[ExportChunk]) error {
 	return status.Error(codes.Unimplemented, "method Export not implemented")
@@ -649,6 +707,60 @@ func _Operator_Gossip_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Operator_ClosePeriod_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ClosePeriodRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).ClosePeriod(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_ClosePeriod_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).ClosePeriod(ctx, req.(*ClosePeriodRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_PeriodStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PeriodStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).PeriodStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_PeriodStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).PeriodStatus(ctx, req.(*PeriodStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_Redistribution_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RedistributionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Redistribution(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Redistribution_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Redistribution(ctx, req.(*RedistributionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Operator_Export_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(ExportRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -726,6 +838,18 @@ var Operator_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Gossip",
 			Handler:    _Operator_Gossip_Handler,
+		},
+		{
+			MethodName: "ClosePeriod",
+			Handler:    _Operator_ClosePeriod_Handler,
+		},
+		{
+			MethodName: "PeriodStatus",
+			Handler:    _Operator_PeriodStatus_Handler,
+		},
+		{
+			MethodName: "Redistribution",
+			Handler:    _Operator_Redistribution_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
