@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/caisse-coop/caisse/federation"
 	"github.com/caisse-coop/caisse/ledger"
 )
 
@@ -36,9 +35,10 @@ func (w *world) converged() bool {
 }
 
 // agree checks that every node is up, idle and free to append (unless its
-// own log forked), holds the same fork proofs
-// (by author and lowest seq), and the same logs: whole for an author that
-// did not fork, up to the entry before the fork point for one that did.
+// own log forked), holds the same fork proofs (by author and lowest seq),
+// the same logs (whole for an author that did not fork, up to the entry
+// before the fork point for one that did), and a live federation state of
+// the same hash.
 func (w *world) agree(v *violations) {
 	ref := w.nodes[0]
 	if !ref.up {
@@ -69,8 +69,11 @@ func (w *world) agree(v *violations) {
 			authors[a] = true
 		}
 		st := n.sy.Status()
-		if len(st.Gaps) > 0 || len(st.Parked) > 0 {
-			v.add("%s is not idle: gaps %v, parked %v", n.id, st.Gaps, st.Parked)
+		if len(st.Gaps) > 0 || len(st.Parked) > 0 || len(n.held) > 0 {
+			v.add("%s is not idle: gaps %v, parked %v, %d held", n.id, st.Gaps, st.Parked, len(n.held))
+		}
+		if h, refH := n.state.Hash(), ref.state.Hash(); h != refH {
+			v.add("%s's state hash %s, %s's %s", n.id, h.Short(), ref.id, refH.Short())
 		}
 		if _, forked := refForks[n.author.ID]; !forked {
 			if err := n.sy.CheckAppend(); err != nil {
@@ -110,7 +113,8 @@ func (w *world) agree(v *violations) {
 }
 
 // check checks the invariants of DESIGN.md once the nodes are healed:
-// convergence (same logs, same fork proofs, same state hash), no loss
+// convergence (same logs, same fork proofs, same live state hash, equal to
+// a replay of the store), no loss
 // (every acknowledged entry everywhere), no forgery (every stored entry
 // signed by a member, as the author's node made it), every fork detected
 // by every node, and conservation of entries (the stores, the states and
@@ -135,8 +139,7 @@ func (w *world) check() error {
 			}
 		}
 	}
-	var liveHash, frozenHash ledger.Hash
-	for i, n := range w.nodes {
+	for _, n := range w.nodes {
 		proofs, err := n.store.Forks()
 		if err != nil {
 			v.add("%s: forks: %v", n.id, err)
@@ -148,7 +151,8 @@ func (w *world) check() error {
 		}
 
 		// No forgery, and conservation: the store holds contiguous logs
-		// of genuine entries, and the state applied exactly them.
+		// of genuine entries, and the state applied exactly them, but a
+		// forked author's from its fork point on.
 		var count uint64
 		err = n.store.ScanAll(func(e ledger.Entry) error {
 			count++
@@ -168,28 +172,36 @@ func (w *world) check() error {
 		for _, h := range sv {
 			sum += uint64(h.Seq)
 		}
-		if stored, _ := n.store.Count(); stored != count || count != sum || n.state.Entries() != count {
-			v.add("%s: %d entries scanned, %d counted, %d by the vector, %d applied", n.id, count, stored, sum, n.state.Entries())
+		if stored, _ := n.store.Count(); stored != count || count != sum {
+			v.add("%s: %d entries scanned, %d counted, %d by the vector", n.id, count, stored, sum)
 		}
-		if !maps.Equal(n.state.Vector(), sv) {
-			v.add("%s: the state applied %s, the store holds %s", n.id, short(n.state.Vector()), short(sv))
-		}
-
-		// Convergence of the derived state. A forked author's entries
-		// from its fork point on are not counted (the federation freezes
-		// it there), so the nodes compare a state replayed without them.
-		frozen := n.frozenHash(forks)
-		if i == 0 {
-			liveHash, frozenHash = n.state.Hash(), frozen
-			continue
-		}
-		if len(forks) == 0 && n.state.Hash() != liveHash {
-			v.add("%s's state hash %s, %s's %s", n.id, n.state.Hash().Short(), w.nodes[0].id, liveHash.Short())
-		}
-		if frozen != frozenHash {
-			v.add("%s's state hash without forked entries %s, %s's %s", n.id, frozen.Short(), w.nodes[0].id, frozenHash.Short())
+		want, applied := n.frozenVector(sv, n.forkPoints())
+		if !maps.Equal(n.state.Vector(), want) || n.state.Entries() != applied {
+			v.add("%s: the state applied %d entries, %s; the store holds %s, %d entries below the forks %s", n.id,
+				n.state.Entries(), short(n.state.Vector()), short(sv), applied, short(want))
 		}
 
+		// Every fork the store proves froze its author in the state.
+		frozen := make(map[ledger.Author]ledger.Seq)
+		for _, f := range n.state.Forks() {
+			frozen[f.Author] = f.Seq
+		}
+		if fp := n.forkPoints(); !maps.Equal(frozen, fp) {
+			v.add("%s's state froze %s, its store proves forks %s", n.id, forksString(frozen), forksString(fp))
+		}
+
+		// Convergence of the derived state: agree compared the live
+		// states; each must be what its store replays to, as after a
+		// restart.
+		replayed, held, err := n.replay()
+		switch {
+		case err != nil:
+			v.add("%s: %v", n.id, err)
+		case len(held) > 0:
+			v.add("%s: a replay of its store holds %d entries it cannot apply", n.id, len(held))
+		case replayed.Hash() != n.state.Hash():
+			v.add("%s's live state hash %s, its store replays to %s", n.id, n.state.Hash().Short(), replayed.Hash().Short())
+		}
 	}
 
 	// No loss: every acknowledged entry is everywhere (below the fork
@@ -245,23 +257,33 @@ func (w *world) storeForks() map[ledger.Author]ledger.Seq {
 	return out
 }
 
-// frozenHash is the hash of the state that the node's store gives without
-// the entries of forked authors from their fork points on.
-func (n *node) frozenHash(forks map[ledger.Author]ledger.Seq) ledger.Hash {
-	st := federation.New()
-	if err := st.Apply(n.w.genesis); err != nil {
-		n.w.failf("%s: apply genesis: %v", n.id, err)
+// frozenVector returns the part of the store's vector sv that a federation
+// state applies, given the fork points: a forked author's log up to the
+// entry before its fork (the founder keeps its genesis), and the number of
+// entries in it.
+func (n *node) frozenVector(sv ledger.Vector, forks map[ledger.Author]ledger.Seq) (ledger.Vector, uint64) {
+	out := make(ledger.Vector, len(sv))
+	var count uint64
+	for a, h := range sv {
+		if f, ok := forks[a]; ok && h.Seq >= f {
+			keep := f - 1
+			if a == n.w.genesis.Author() {
+				keep = max(keep, 1)
+			}
+			if keep == 0 {
+				continue
+			}
+			e, err := n.store.Get(a, keep)
+			if err != nil {
+				n.w.failf("%s: get %s/%d: %v", n.id, a.Short(), keep, err)
+				continue
+			}
+			h = ledger.Head{Seq: e.Seq(), Hash: e.Hash(), Time: e.Time()}
+		}
+		out[a] = h
+		count += uint64(h.Seq)
 	}
-	_ = n.store.ScanAll(func(e ledger.Entry) error {
-		if f, ok := forks[e.Author()]; ok && e.Seq() >= f {
-			return nil
-		}
-		if err := st.Apply(e); err != nil && !errors.Is(err, ledger.ErrDuplicate) {
-			n.w.failf("%s: replay %s: %v", n.id, e, err)
-		}
-		return nil
-	})
-	return st.Hash()
+	return out, count
 }
 
 func forksString(m map[ledger.Author]ledger.Seq) string {

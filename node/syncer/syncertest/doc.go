@@ -6,6 +6,18 @@
 // messages, flips bytes of the entries they carry, and crashes, restarts
 // and restores nodes from old backups. One seed drives everything.
 //
+// Each node drives its federation.State as node.ingest and node.replay
+// do. An entry of Ready.Save is checked (State.Check), stored, applied,
+// and the held entries settled; ledger.ErrDuplicate is a rejection, a
+// ledger.ErrFork a proof built from the stored entry, and an error that
+// wraps federation.ErrPending (or ledger.ErrGap, federation.ErrNoGenesis) a
+// pending rejection. Every proof kept (from Save, Check, Proofs or a
+// peer's Forks) goes to the store and to State.ApplyFork, which freezes
+// the author; ledger.ErrDuplicate and ErrPending from ApplyFork leave the
+// proof in the store, applied at replay. A (re)start replays the store:
+// the genesis, every log (holding what cannot apply yet), every stored
+// proof, then State.Settle.
+//
 // A run has two phases. In the chaotic one, nodes append contributions and
 // disbursements (when their Syncer allows it: CheckAppend), and faults
 // strike at rates drawn from the seed: messages dropped, duplicated,
@@ -16,17 +28,18 @@
 // prefix of each log of its store, and sometimes make it append at once
 // over the entries of its own log that it lost (an equivocation: a fork);
 // pushes of entries signed by a non-member; and "pending" answers from the
-// federation. Then the faults stop (but delays and pending answers), the
+// federation (wrapping federation.ErrPending) on top of its own. Then the faults stop (but delays and pending answers), the
 // partition heals, every node restarts, and the run goes on until the
 // nodes agree, within a bound.
 //
 // The check then holds the run to the invariants of DESIGN.md:
 //
 //   - convergence: every node holds the same logs (for an author that
-//     forked, the same log below the fork), the same fork proofs, and the
-//     same state hash (for a forked author, computed without its entries
-//     from the fork on, as the federation freezes it there); every node's
-//     Syncer is idle and lets it append again (unless its own log forked);
+//     forked, the same log below the fork), the same fork points, and a
+//     live federation state (the one it drove all along, forks applied)
+//     of the same hash, which is the hash its store replays to; every
+//     node's Syncer is idle, nothing is held, and it may append again
+//     (unless its own log forked);
 //   - no loss: every entry acknowledged (stored by its author's node before
 //     the append returned) is in every store, unless its author forked at
 //     or below it, or it was lost with the store of a node restored from a
@@ -36,8 +49,9 @@
 //   - forks: wherever two stores hold different entries at one author and
 //     seq, every node holds a proof of a fork of that author at or below
 //     that seq, and every proof held is genuine;
-//   - conservation of entries: each store's count, vector and federation
-//     state agree on the entries it holds.
+//   - conservation of entries: each store's count and vector agree, and
+//     its federation state applied exactly its entries but a forked
+//     author's from the fork on (the founder keeps its genesis).
 //
 // A failure prints the seed and the command that replays it, with a trace:
 //
@@ -48,7 +62,7 @@
 //	go test ./node/syncer/syncertest -run 'TestSim$' -seeds=N [-seedbase=B]
 //
 // or SIM_SEEDS=N (and SIM_SEEDBASE, SIM_SEED) in the environment. Options
-// can break a run on purpose (LoseAcked, NeverPull): the tests that do so
-// expect the check to fail, so that a checker that checks nothing fails
-// too.
+// can break a run on purpose (LoseAcked, NeverPull, SkipApplyFork): the
+// tests that do so expect the check to fail, so that a checker that checks
+// nothing fails too.
 package syncertest

@@ -15,12 +15,16 @@ import (
 	caissev1 "github.com/caisse-coop/caisse/proto/caisse/v1"
 )
 
-// errPending is the simulated federation's "pending" answer, standing for
-// federation.ErrPending: the entry may become valid once others arrive.
-var errPending = errors.New("syncertest: pending (simulated)")
+// errPending is the simulated federation's "pending" answer (Faults.Pending),
+// on top of the state's own: the entry may become valid once others
+// arrive. It wraps federation.ErrPending, as the state's answers do.
+var errPending = fmt.Errorf("syncertest: simulated: %w", federation.ErrPending)
 
-// isPending is how the node tells a pending rejection.
-func isPending(err error) bool { return errors.Is(err, errPending) }
+// isPending is how the node tells an entry that may become valid once
+// others arrive (node.isPending).
+func isPending(err error) bool {
+	return errors.Is(err, federation.ErrPending) || errors.Is(err, federation.ErrNoGenesis) || errors.Is(err, ledger.ErrGap)
+}
 
 // node is one simulated node, driven as the real node drives its syncer.
 // Its store survives a crash; its syncer, federation state, peers view and
@@ -37,6 +41,7 @@ type node struct {
 	up    bool
 	sy    *syncer.Syncer
 	state *federation.State
+	held  []ledger.Entry   // stored entries the state cannot apply yet (see replay)
 	view  []bool           // the peers its memberlist sees up
 	calls map[uint64]*call // exchanges in flight, by id
 	call  uint64
@@ -66,19 +71,9 @@ func newNode(w *world, i int, a *ledgertest.Author) *node {
 func (n *node) start() {
 	w := n.w
 	n.lives++
-	n.state = federation.New()
-	if err := n.state.Apply(w.genesis); err != nil {
-		w.failf("%s: apply genesis: %v", n.id, err)
-		return
-	}
-	err := n.store.ScanAll(func(e ledger.Entry) error {
-		if err := n.state.Apply(e); err != nil && !errors.Is(err, ledger.ErrDuplicate) {
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		w.failf("%s: replay: %v", n.id, err)
+	var err error
+	if n.state, n.held, err = n.replay(); err != nil {
+		w.failf("%s: %v", n.id, err)
 		return
 	}
 	v, err := n.store.Vector()
@@ -111,7 +106,70 @@ func (n *node) start() {
 func (n *node) crash() {
 	n.w.logf("%s crashes", n.id)
 	n.w.res.Crashes++
-	n.up, n.sy, n.state, n.calls = false, nil, nil, nil
+	n.up, n.sy, n.state, n.held, n.calls = false, nil, nil, nil, nil
+}
+
+// replay rebuilds the federation state from the store, as node.replay
+// does: the genesis first, then every log (the entries that cannot apply
+// yet are held), then every fork proof stored, then the held entries
+// settled. The entries still held are returned with the state.
+func (n *node) replay() (*federation.State, []ledger.Entry, error) {
+	w := n.w
+	st := federation.New()
+	if err := st.Apply(w.genesis); err != nil {
+		return nil, nil, fmt.Errorf("replay genesis: %w", err)
+	}
+	var held []ledger.Entry
+	err := n.store.ScanAll(func(e ledger.Entry) error {
+		if e.Hash() == w.fed {
+			return nil
+		}
+		switch err := st.Apply(e); {
+		case err == nil:
+		case isPending(err):
+			held = append(held, e)
+		default:
+			return fmt.Errorf("replay %s: %w", e, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	proofs, err := n.store.Forks()
+	if err != nil {
+		return nil, nil, fmt.Errorf("replay: %w", err)
+	}
+	for _, p := range proofs {
+		if err := st.ApplyFork(p.A, p.B); err != nil && !errors.Is(err, ledger.ErrDuplicate) && !isPending(err) {
+			return nil, nil, fmt.Errorf("replay %s: %w", p, err)
+		}
+	}
+	held, dropped, err := st.Settle(held, nil)
+	if err == nil && len(dropped) > 0 {
+		// The node logs them; here every stored entry was checked
+		// against a state that the store replays to, so none may be.
+		err = fmt.Errorf("stored entries that can never apply: %w", errors.Join(dropped...))
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("replay: settle: %w", err)
+	}
+	return st, held, nil
+}
+
+// settle applies the held entries that can apply now (node.settleLocked).
+func (n *node) settle() {
+	if len(n.held) == 0 {
+		return
+	}
+	waiting, dropped, err := n.state.Settle(n.held, nil)
+	if err == nil && len(dropped) > 0 {
+		err = errors.Join(dropped...)
+	}
+	if err != nil {
+		n.w.failf("%s: settle held entries: %v", n.id, err)
+	}
+	n.held = waiting
 }
 
 // restore restarts the node from an old backup of its store: each log is
@@ -316,14 +374,20 @@ func (n *node) drive() {
 			}
 			var fe *ledger.ForkError
 			if errors.As(ledger.CheckStored(stored, c.Entry), &fe) {
-				n.keepProof(c.Peer, fe)
+				p, err := fe.Proof()
+				if err != nil {
+					w.failf("%s: proof: %v", n.id, err)
+					continue
+				}
+				if n.keepProof(p) {
+					n.step(syncer.Forked{Peer: c.Peer, Proof: p})
+				}
 			}
 		}
 		for _, f := range rd.Proofs {
-			if err := n.store.AddFork(f.Proof); err != nil {
-				w.failf("%s: keep %s: %v", n.id, f.Proof, err)
+			if n.keepProof(f.Proof) {
+				n.step(f)
 			}
-			n.step(f)
 		}
 		if !w.o.NeverPull {
 			for _, p := range rd.Pulls {
@@ -359,44 +423,80 @@ func (n *node) drive() {
 	}
 }
 
-// save is the node's ingest of one entry of Ready.Save: federation check,
-// durable store, apply, and the report to the syncer.
+// save is the node's ingest of one entry of Ready.Save (node.ingest):
+// federation check, durable store, apply, and the report to the syncer.
 func (n *node) save(e ledger.Entry) error {
 	w := n.w
 	err := n.state.Check(e)
 	if err == nil && w.rnd.Float64() < w.faults().Pending {
 		err = fmt.Errorf("federation: check %s: %w", e, errPending)
 	}
-	if err == nil {
-		err = n.store.Append(e)
-	}
-	if err == nil {
-		if err := n.state.Apply(e); err != nil {
-			w.failf("%s: apply %s after check: %v", n.id, e, err)
+	switch {
+	case err == nil:
+	case errors.Is(err, ledger.ErrDuplicate):
+		n.step(syncer.Rejected{Entry: e, Err: err})
+		return err
+	case errors.Is(err, ledger.ErrFork):
+		// The state applied another entry at this place: the store
+		// holds it (node.recordForkLocked).
+		mine, gerr := n.store.Get(e.Author(), e.Seq())
+		if gerr != nil {
+			w.failf("%s: fork of %s: the state applied an entry the store lacks: %v", n.id, e, gerr)
+			return err
 		}
-		n.step(syncer.Saved{Entry: e})
-		return nil
+		p, perr := ledger.NewForkProof(mine, e)
+		if perr != nil {
+			w.failf("%s: fork of %s: %v", n.id, e, perr)
+			return err
+		}
+		if n.keepProof(p) {
+			n.step(syncer.Forked{Proof: p})
+		}
+		n.step(syncer.Rejected{Entry: e, Err: err})
+		return err
+	case isPending(err):
+		n.step(syncer.Rejected{Entry: e, Err: err, Pending: true})
+		return err
+	default:
+		n.step(syncer.Rejected{Entry: e, Err: err})
+		return err
 	}
-	var fe *ledger.ForkError
-	if errors.As(err, &fe) {
-		n.keepProof("", fe)
+	// The state checked e, and the state holds what the store holds (but
+	// what a fork took out, which it refuses): the store takes it.
+	if err := n.store.Append(e); err != nil {
+		w.failf("%s: store %s after check: %v", n.id, e, err)
+		return err
 	}
-	n.step(syncer.Rejected{Entry: e, Err: err, Pending: isPending(err)})
-	return err
+	if err := n.state.Apply(e); err != nil {
+		w.failf("%s: apply %s after check: %v", n.id, e, err)
+	}
+	n.step(syncer.Saved{Entry: e})
+	n.settle()
+	return nil
 }
 
-func (n *node) keepProof(from syncer.PeerID, fe *ledger.ForkError) {
-	p, err := fe.Proof()
-	if err != nil {
-		n.w.failf("%s: proof: %v", n.id, err)
-		return
-	}
+// keepProof keeps a fork proof durably and freezes its author in the state
+// (node.addForkLocked). A proof the state knows already, or about an
+// author it does not know yet, is fine: it is kept, and applied again at
+// replay. It reports whether the proof was kept.
+func (n *node) keepProof(p ledger.ForkProof) bool {
+	w := n.w
 	if err := n.store.AddFork(p); err != nil {
-		n.w.failf("%s: keep %s: %v", n.id, p, err)
-		return
+		w.failf("%s: keep %s: %v", n.id, p, err)
+		return false
 	}
-	n.w.logf("%s: %s", n.id, p)
-	n.step(syncer.Forked{Peer: from, Proof: p})
+	if w.o.SkipApplyFork {
+		return true
+	}
+	switch err := n.state.ApplyFork(p.A, p.B); {
+	case err == nil:
+		w.logf("%s: %s", n.id, p)
+	case errors.Is(err, ledger.ErrDuplicate), errors.Is(err, federation.ErrPending):
+	default:
+		w.failf("%s: apply %s: %v", n.id, p, err)
+		return false
+	}
+	return true
 }
 
 // frontier is what the node sends in an exchange: its store's vector and
@@ -481,11 +581,9 @@ func (n *node) receive(j int, body any) {
 				w.res.Refused++
 				continue
 			}
-			if err := n.store.AddFork(p); err != nil {
-				w.failf("%s: keep %s: %v", n.id, p, err)
-				continue
+			if n.keepProof(p) {
+				n.step(syncer.Forked{Peer: peer, Proof: p})
 			}
-			n.step(syncer.Forked{Peer: peer, Proof: p})
 		}
 	default:
 		w.failf("%s: unknown message %T", n.id, body)

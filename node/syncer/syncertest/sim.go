@@ -33,6 +33,10 @@ type Options struct {
 	// NeverPull makes every node ignore Ready.Pulls: only pushes carry
 	// entries, and after faults the check must find the nodes apart.
 	NeverPull bool
+	// SkipApplyFork makes every node keep the fork proofs in its store
+	// without applying them to its live federation state: after a fork,
+	// the check must find the live states apart from their replays.
+	SkipApplyFork bool
 
 	// Logf, if set, receives a trace of the run.
 	Logf func(format string, args ...any)
@@ -46,10 +50,10 @@ type Options struct {
 // signed entry is pushed to a node). Equivocate is the probability that a
 // restored node appends over the entries of its own log it lost, without
 // waiting for its peers: a fork. Pending, per save, makes the federation
-// answer "pending" (as federation.ErrPending would). Append is, per node
-// and tick, the probability of an append. MaxDelay bounds the delivery
-// delay in ticks (at least 1): messages of different delays arrive out of
-// order.
+// answer "pending" (an error wrapping federation.ErrPending) to an entry
+// its state accepts. Append is, per node and tick, the probability of an
+// append. MaxDelay bounds the delivery delay in ticks (at least 1):
+// messages of different delays arrive out of order.
 type Faults struct {
 	Drop, Dup, Forge                         float64
 	Partition, Heal, Crash, Restart, Restore float64
