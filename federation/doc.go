@@ -1,7 +1,7 @@
 // Package federation is caisse's federation state machine: a State built by
 // applying verified entries and fork proofs one at a time, and pure
 // queries over it (members, applicants, proposals, forks, heads, balances,
-// the state hash).
+// period closes and redistributions, the state hash).
 //
 // # Invariants
 //
@@ -93,6 +93,21 @@
 // has entries that do not count. When an author's standing moves (an
 // admission or an exclusion decided, or undone by a vote that arrives
 // late), the sums that count are rebuilt from its log.
+//
+// # Periods and redistribution
+//
+// A PeriodClose is accepted like its author's money entries, and checked
+// against its author's log alone (close.go): its totals, per direction and
+// category, equal the author's entries in the period after corrections
+// (ErrBadClose otherwise, naming the figure), its need units have a rate in
+// the charter's rules, and the period was not closed already
+// (ErrPeriodClosed). After it, the author's contributions and
+// disbursements in the period, and corrections of entries in it, are
+// ErrPeriodClosed for good. A close counts, like a money entry, when it
+// is dated within its author's membership. PeriodStatus lists the active
+// members and the excluded ones whose close counts; the period is final
+// once they all closed it. Redistribution runs Redistribute on the closes
+// that count, under the charter's rules, provisional until then.
 //
 // # Finality of an admission
 //

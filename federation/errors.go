@@ -49,6 +49,13 @@ var (
 	// ErrForked: an entry at or past the seq where its author forked: the
 	// author is frozen there.
 	ErrForked = errors.New("author is frozen by a fork")
+	// ErrBadClose: a period close whose totals are not those of its
+	// author's entries for the period, or that declares need in a unit the
+	// rules give no rate for.
+	ErrBadClose = errors.New("period close does not match")
+	// ErrPeriodClosed: a second close of a period, or a contribution,
+	// disbursement or correction in a period that its author closed.
+	ErrPeriodClosed = errors.New("period closed")
 	// ErrBadForkProof: two entries that do not prove a fork: not the same
 	// author and seq, or the same entry twice.
 	ErrBadForkProof = errors.New("not a fork proof")

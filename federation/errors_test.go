@@ -14,7 +14,7 @@ import (
 
 // TestEverySentinelReached fails if errors.go declares a sentinel that no
 // refusal table reaches (TestRefused, TestRefusedGovernance,
-// TestForkProofRefused; ErrPending through their pending cases), so that
+// TestForkProofRefused, TestRefusedClose; ErrPending through their pending cases), so that
 // a new sentinel comes with a test that reaches it.
 func TestEverySentinelReached(t *testing.T) {
 	sentinels := map[string]error{
@@ -30,6 +30,8 @@ func TestEverySentinelReached(t *testing.T) {
 		"ErrAlreadyMember":    federation.ErrAlreadyMember,
 		"ErrForked":           federation.ErrForked,
 		"ErrBadForkProof":     federation.ErrBadForkProof,
+		"ErrBadClose":         federation.ErrBadClose,
+		"ErrPeriodClosed":     federation.ErrPeriodClosed,
 	}
 	var reached []error
 	for _, r := range refusals {
@@ -40,6 +42,9 @@ func TestEverySentinelReached(t *testing.T) {
 		if r.pending {
 			reached = append(reached, federation.ErrPending)
 		}
+	}
+	for _, r := range closeRefusals {
+		reached = append(reached, r.want)
 	}
 	for _, r := range forkRefusals {
 		reached = append(reached, r.want)

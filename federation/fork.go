@@ -151,6 +151,11 @@ func (m *member) truncate(n int) {
 			delete(m.correctedBy, target)
 		}
 	}
+	for per, c := range m.closes {
+		if int(c.seq) > n {
+			delete(m.closes, per)
+		}
+	}
 	// The periods in order of first use in what is left, so that the
 	// state does not remember what was taken out.
 	old := m.periods

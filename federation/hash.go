@@ -4,18 +4,20 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
+	"maps"
+	"slices"
 
 	"github.com/caisse-coop/caisse/ledger"
 )
 
 // hashVersion opens the state hash's encoding. Any change to the encoding
 // below changes this string.
-const hashVersion = "caisse/federation/state/v2\x00"
+const hashVersion = "caisse/federation/state/v3\x00"
 
 // Hash returns the state hash: SHA-256 over a canonical encoding of the
 // federation id, every author (the charter's members and the applicants)
 // with its standing, its fork and the head of its log, every caisse's
-// totals and buckets that count, and every proposal with its tally and
+// totals and buckets that count and its period closes, and every proposal with its tally and
 // outcome. Two States that applied the same entries and fork proofs have
 // the same Hash, whatever order they came in; nodes compare it to check
 // that they converged.
@@ -26,7 +28,7 @@ const hashVersion = "caisse/federation/state/v2\x00"
 // sorted by key, buckets by period, direction (1 in, 2 out) and category
 // enum value, proposals in the canonical order, ballots by voter:
 //
-//	version string "caisse/federation/state/v2\x00" (unprefixed)
+//	version string "caisse/federation/state/v3\x00" (unprefixed)
 //	genesis  byte (0: none, and nothing follows; 1: applied)
 //	fed      [32]byte
 //	authors  uint32 count, then for each:
@@ -42,6 +44,10 @@ const hashVersion = "caisse/federation/state/v2\x00"
 //	  contributed int64, disbursed int64 (entries that count),
 //	  buckets uint32 count, then for each non-zero one (entries that count):
 //	    period string, direction byte, category uint32, amount int64
+//	  closes uint32 count, then for each, by period:
+//	    period string, seq uint64, counts byte (0 or 1), contributed int64,
+//	    disbursed int64, members uint64,
+//	    need uint32 count, then for each, by unit: unit string, units uint64
 //	proposals uint32 count, then for each:
 //	  id [32]byte, outcome byte (1 open, 2 adopted, 3 rejected, 4 void),
 //	  eligible, yes, no, abstain uint32, decided place (zero if none),
@@ -155,6 +161,28 @@ func (s *State) appendAuthor(h hash.Hash, buf []byte, m *member) []byte {
 				buf = buf[:0]
 			}
 		}
+	}
+	closed := slices.Sorted(maps.Keys(m.closes))
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(closed)))
+	for _, per := range closed {
+		c := m.closes[per]
+		buf = appendString(buf, string(per))
+		buf = binary.BigEndian.AppendUint64(buf, uint64(c.seq))
+		if m.closeCounts(c) {
+			buf = append(buf, 1)
+		} else {
+			buf = append(buf, 0)
+		}
+		buf = binary.BigEndian.AppendUint64(buf, uint64(c.contributed))
+		buf = binary.BigEndian.AppendUint64(buf, uint64(c.disbursed))
+		buf = binary.BigEndian.AppendUint64(buf, c.members)
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(c.need)))
+		for _, n := range c.need {
+			buf = appendString(buf, n.Unit)
+			buf = binary.BigEndian.AppendUint64(buf, n.Units)
+		}
+		h.Write(buf)
+		buf = buf[:0]
 	}
 	return buf
 }

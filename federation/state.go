@@ -45,6 +45,7 @@ const (
 	kindApplication
 	kindProposal
 	kindVote
+	kindPeriodClose
 )
 
 // role says how an author came into the federation.
@@ -115,6 +116,8 @@ type member struct {
 	win         window
 	correctedBy map[ledger.Seq]ledger.Seq // target seq -> correction seq; nil until the first
 	fork        *fork
+	// closes holds the periods the caisse closed; nil until the first.
+	closes map[ledger.Period]*closeRec
 	// finalGen is State.gen when the member's admission was found final;
 	// 0 if it was not.
 	finalGen uint64
@@ -219,6 +222,7 @@ type change struct {
 	cnt    delta
 	target ledger.Seq // corrections
 	gov    *govEntry  // proposals and votes
+	close  *closeRec  // period closes
 }
 
 // delta is the new values of every sum that one movement touches.
@@ -332,6 +336,13 @@ func (s *State) check(e ledger.Entry) (change, error) {
 		return s.checkProposal(m, e, k.Proposal)
 	case *caissev1.EntryBody_Vote:
 		return s.checkVote(m, e, k.Vote)
+	case *caissev1.EntryBody_PeriodClose:
+		ch, err := s.planClose(m, k.PeriodClose)
+		if err != nil {
+			return change{}, err
+		}
+		ch.close.seq = e.Seq()
+		return ch, nil
 	}
 	return change{}, fmt.Errorf("entry kind %s: %w", e.Kind(), ledger.ErrMalformed)
 }
@@ -354,6 +365,9 @@ func (s *State) checkNewAuthor(e ledger.Entry) (change, error) {
 // planMovement computes, into ch, the new sums after e, a contribution or
 // a disbursement in period per.
 func (m *member) planMovement(ch *change, e ledger.Entry, per ledger.Period) error {
+	if err := m.checkOpen(per, ch.kind.String()); err != nil {
+		return err
+	}
 	idx, ok := m.byPeriod[per]
 	if !ok {
 		idx = uint32(len(m.periods))
@@ -400,6 +414,9 @@ func (m *member) planCorrection(e ledger.Entry, c *caissev1.Correction) (change,
 	}
 	per := m.periods[t.period]
 	ch.period = per
+	if err := m.checkOpen(per, fmt.Sprintf("correction of seq %d", ts)); err != nil {
+		return change{}, fmt.Errorf("%w: correct it by an entry in a later period", err)
+	}
 	// A correction counts when it and its target both do.
 	ch.counts = m.win.always() || m.win.contains(posOf(e)) && m.win.contains(m.posAt(ts))
 	var err error
@@ -532,6 +549,12 @@ func (s *State) commit(e ledger.Entry, ch change) {
 	case kindProposal, kindVote:
 		m.log = append(m.log, le)
 		s.addGov(ch.gov)
+	case kindPeriodClose:
+		if m.closes == nil {
+			m.closes = make(map[ledger.Period]*closeRec)
+		}
+		m.closes[ch.period] = ch.close
+		m.log = append(m.log, le)
 	}
 }
 
@@ -655,6 +678,8 @@ func (k kind) String() string {
 		return "proposal"
 	case kindVote:
 		return "vote"
+	case kindPeriodClose:
+		return "period close"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
