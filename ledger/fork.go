@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	caissev1 "github.com/caisse-coop/caisse/proto/caisse/v1"
 	"google.golang.org/protobuf/proto"
@@ -101,4 +102,19 @@ func DecodeForkProofUnverified(raw []byte) (ForkProof, error) {
 		return ForkProof{}, fmt.Errorf("ledger: fork proof: %w", err)
 	}
 	return NewForkProof(a, b)
+}
+
+// Lowest returns the proof, at the place of p and q, made of the two
+// entries with the lowest hashes among theirs, and whether it differs from
+// p. Every node keeps that one proof per place, whichever proofs it saw and
+// in whatever order, so that stores and states agree.
+func (p ForkProof) Lowest(q ForkProof) (ForkProof, bool, error) {
+	if p.Author() != q.Author() || p.Seq() != q.Seq() {
+		return p, false, fmt.Errorf("ledger: merge %s with %s: not the same place: %w", p, q, ErrMalformed)
+	}
+	all := []Entry{p.A, p.B, q.A, q.B}
+	slices.SortFunc(all, func(x, y Entry) int { return bytes.Compare(x.hash[:], y.hash[:]) })
+	all = slices.CompactFunc(all, func(x, y Entry) bool { return x.hash == y.hash })
+	low := ForkProof{A: all[0], B: all[1]}
+	return low, low.A.hash != p.A.hash || low.B.hash != p.B.hash, nil
 }

@@ -32,8 +32,10 @@ type Store interface {
 	// MaxTime returns the latest time of any stored entry: the high-water
 	// mark a Clock restarts from.
 	MaxTime() (HLC, error)
-	// AddFork stores a fork proof durably. Only the first proof for an
-	// author and seq is kept; another one for the same place returns nil.
+	// AddFork stores a fork proof durably. One proof is kept per author
+	// and seq: the two entries with the lowest hashes among all the proofs
+	// given for that place (ForkProof.Lowest), so that every node keeps the
+	// same one whatever order proofs came in.
 	AddFork(p ForkProof) error
 	// Forks returns every proof held, by author in byte order, then seq.
 	Forks() ([]ForkProof, error)

@@ -269,6 +269,8 @@ func (n *Node) view(e ledger.Entry) *rpcv1.EntryView {
 		v.TargetSeq, v.Reason = b.GetCorrection().GetTargetSeq(), b.GetCorrection().GetReason()
 	case b.GetGenesis() != nil:
 		v.Note = b.GetGenesis().GetName()
+	case b.GetPeriodClose() != nil:
+		v.Period, v.Amount = b.GetPeriodClose().GetPeriod(), b.GetPeriodClose().GetContributed()
 	}
 	n.mu.Lock()
 	if by, ok := n.state.CorrectedBy(e.Author(), e.Seq()); ok {

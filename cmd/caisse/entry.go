@@ -63,6 +63,8 @@ func describe(v *rpcv1.EntryView, cur *rpcv1.Currency) string {
 		return fmt.Sprintf("application to join as %q", v.GetNote())
 	case "proposal":
 		return fmt.Sprintf("proposal: %s", v.GetReason())
+	case "period_close":
+		return fmt.Sprintf("close of %s", v.GetPeriod())
 	case "vote":
 		return fmt.Sprintf("vote %s on %s", v.GetCategory(), v.GetReason())
 	}

@@ -68,6 +68,10 @@ func joinCmd(g *globals) *ffcli.Command {
 			"The members then decide; this node syncs the federation meanwhile.",
 		FlagSet: fs,
 		Exec: func(ctx context.Context, args []string) error {
+			args, err := positional(fs, args)
+			if err != nil {
+				return err
+			}
 			if len(args) != 1 {
 				return fmt.Errorf("give the join token (caisse federation invite prints one)")
 			}
@@ -98,6 +102,10 @@ func proposeCmd(g *globals, action string) *ffcli.Command {
 		LongHelp:   "NODE is the collective's node id (or its short form, or its hex key).",
 		FlagSet:    fs,
 		Exec: func(ctx context.Context, args []string) error {
+			args, err := positional(fs, args)
+			if err != nil {
+				return err
+			}
 			if len(args) != 1 {
 				return fmt.Errorf("give the node id of the collective to %s", action)
 			}

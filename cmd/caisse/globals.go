@@ -152,3 +152,24 @@ func noArgs(args []string) error {
 	}
 	return nil
 }
+
+// positional returns the positional arguments of a command, parsing the
+// flags given after them too, as people type them
+// ("caisse period close 2026-11 --members 120").
+func positional(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 {
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		if strings.HasPrefix(args[0], "-") {
+			if err := fs.Parse(args); err != nil {
+				return nil, err
+			}
+			args = fs.Args()
+			continue
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+	return pos, nil
+}

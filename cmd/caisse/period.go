@@ -54,6 +54,10 @@ func periodCloseCmd(g *globals) *ffcli.Command {
 			"records nothing more in the period: corrections go in a later one.",
 		FlagSet: fs,
 		Exec: func(ctx context.Context, args []string) error {
+			args, err := positional(fs, args)
+			if err != nil {
+				return err
+			}
 			if len(args) != 1 {
 				return fmt.Errorf("give the period to close, as 2026-11")
 			}
@@ -77,12 +81,17 @@ type periodCaisseJSON struct {
 }
 
 func periodStatusCmd(g *globals) *ffcli.Command {
+	fs := flag.NewFlagSet("caisse period status", flag.ContinueOnError)
 	return &ffcli.Command{
 		Name:       "status",
 		ShortUsage: "caisse period status PERIOD [--json]",
 		ShortHelp:  "who closed a period, and whether it is final",
-		FlagSet:    flag.NewFlagSet("caisse period status", flag.ContinueOnError),
+		FlagSet:    fs,
 		Exec: func(ctx context.Context, args []string) error {
+			args, err := positional(fs, args)
+			if err != nil {
+				return err
+			}
 			if len(args) != 1 {
 				return fmt.Errorf("give the period, as 2026-11")
 			}

@@ -30,6 +30,7 @@ type transferJSON struct {
 }
 
 func redistributionCmd(g *globals) *ffcli.Command {
+	fs := flag.NewFlagSet("caisse redistribution", flag.ContinueOnError)
 	return &ffcli.Command{
 		Name:       "redistribution",
 		ShortUsage: "caisse redistribution PERIOD [--json]",
@@ -37,8 +38,12 @@ func redistributionCmd(g *globals) *ffcli.Command {
 		LongHelp: "Per caisse: what it owes the pool (due), its declared need, its share and its\n" +
 			"net position; then the settlement plan. Provisional until every caisse closed\n" +
 			"the period. Amounts in --json are integers in minor units.",
-		FlagSet: flag.NewFlagSet("caisse redistribution", flag.ContinueOnError),
+		FlagSet: fs,
 		Exec: func(ctx context.Context, args []string) error {
+			args, err := positional(fs, args)
+			if err != nil {
+				return err
+			}
 			if len(args) != 1 {
 				return fmt.Errorf("give the period, as 2026-11")
 			}

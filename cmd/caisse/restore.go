@@ -11,6 +11,7 @@ import (
 )
 
 func restoreCmd(g *globals) *ffcli.Command {
+	fs := flag.NewFlagSet("caisse restore", flag.ContinueOnError)
 	return &ffcli.Command{
 		Name:       "restore",
 		ShortUsage: "caisse restore TOKEN",
@@ -21,8 +22,12 @@ func restoreCmd(g *globals) *ffcli.Command {
 			"until its peers have told it where its own log stands. Member names are not\n" +
 			"restored: they never left the lost node (keep backups of register.json and\n" +
 			"pseudonym.key).",
-		FlagSet: flag.NewFlagSet("caisse restore", flag.ContinueOnError),
+		FlagSet: fs,
 		Exec: func(ctx context.Context, args []string) error {
+			args, err := positional(fs, args)
+			if err != nil {
+				return err
+			}
 			if len(args) != 1 {
 				return fmt.Errorf("give a join token (caisse federation invite prints one on any member)")
 			}

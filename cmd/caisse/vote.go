@@ -11,13 +11,18 @@ import (
 )
 
 func voteCmd(g *globals) *ffcli.Command {
+	fs := flag.NewFlagSet("caisse vote", flag.ContinueOnError)
 	return &ffcli.Command{
 		Name:       "vote",
 		ShortUsage: "caisse vote PROPOSAL yes|no|abstain",
 		ShortHelp:  "vote on a proposal (caisse federation members lists them)",
 		LongHelp:   "PROPOSAL is the hash of the proposal's entry, or its first 12 characters.",
-		FlagSet:    flag.NewFlagSet("caisse vote", flag.ContinueOnError),
+		FlagSet:    fs,
 		Exec: func(ctx context.Context, args []string) error {
+			args, err := positional(fs, args)
+			if err != nil {
+				return err
+			}
 			if len(args) != 2 {
 				return fmt.Errorf("give the proposal and yes, no or abstain")
 			}

@@ -583,9 +583,19 @@ func (s *Store) AddFork(p ledger.ForkProof) error {
 	defer s.appendMu.Unlock()
 	key := forkKey(p.Author(), p.Seq())
 	err := s.db.Update(func(txn *badger.Txn) error {
-		if _, err := txn.Get(key); err == nil {
-			return nil // only the first proof for a place is kept
-		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+		raw, err := getValue(txn, key)
+		switch {
+		case err == nil:
+			old, err := ledger.DecodeForkProofUnverified(raw)
+			if err != nil {
+				return fmt.Errorf("stored proof: %w: %w", err, ErrCorrupt)
+			}
+			low, changed, err := old.Lowest(p)
+			if err != nil || !changed {
+				return err // the place keeps its lowest proof
+			}
+			p = low
+		case !errors.Is(err, badger.ErrKeyNotFound) && !errors.Is(err, ledger.ErrNotFound):
 			return err
 		}
 		if s.failCommit != nil {

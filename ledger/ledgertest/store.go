@@ -812,13 +812,19 @@ func (s suite) testForkProofs(t *testing.T) {
 			t.Fatalf("AddFork(%s): %v", p, err)
 		}
 	}
-	// Another proof for a place already proven is ignored.
-	other, err := ledger.NewForkProof(f.c.Fork(t, f.fed, 2), c2)
+	// Another proof for a place already proven: the place keeps the two
+	// lowest hashes of all the entries seen there.
+	third := f.c.Fork(t, f.fed, 2)
+	other, err := ledger.NewForkProof(third, c2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := st.AddFork(other); err != nil {
 		t.Fatalf("AddFork of a second proof for c/2: %v", err)
+	}
+	proofC, _, err = proofC.Lowest(other)
+	if err != nil {
+		t.Fatal(err)
 	}
 	got, err := st.Forks()
 	if err != nil {

@@ -258,8 +258,12 @@ func (s *Store) AddFork(p ledger.ForkProof) error {
 		return fmt.Errorf("memstore: add fork: %w", ledger.ErrClosed)
 	}
 	id := forkID{p.Author(), p.Seq()}
-	if _, ok := s.forks[id]; ok {
-		return nil
+	if old, ok := s.forks[id]; ok {
+		low, changed, err := old.Lowest(p)
+		if err != nil || !changed {
+			return err
+		}
+		p = low
 	}
 	if s.FailCommit != nil {
 		if err := s.FailCommit(); err != nil {

@@ -44,6 +44,9 @@ type Backend interface {
 	Members(context.Context, *rpcv1.MembersRequest) (*rpcv1.MembersResponse, error)
 	Peers(context.Context, *rpcv1.PeersRequest) (*rpcv1.PeersResponse, error)
 	Gossip(context.Context, *rpcv1.GossipRequest) (*rpcv1.GossipResponse, error)
+	ClosePeriod(context.Context, *rpcv1.ClosePeriodRequest) (*rpcv1.RecordResponse, error)
+	PeriodStatus(context.Context, *rpcv1.PeriodStatusRequest) (*rpcv1.PeriodStatusResponse, error)
+	Redistribution(context.Context, *rpcv1.RedistributionRequest) (*rpcv1.RedistributionResponse, error)
 	// Export writes the export to w, in chunks.
 	Export(ctx context.Context, r *rpcv1.ExportRequest, w io.Writer) error
 }
@@ -214,4 +217,16 @@ func (w *chunkWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+func (o *operator) ClosePeriod(ctx context.Context, r *rpcv1.ClosePeriodRequest) (*rpcv1.RecordResponse, error) {
+	return o.b.ClosePeriod(ctx, r)
+}
+
+func (o *operator) PeriodStatus(ctx context.Context, r *rpcv1.PeriodStatusRequest) (*rpcv1.PeriodStatusResponse, error) {
+	return o.b.PeriodStatus(ctx, r)
+}
+
+func (o *operator) Redistribution(ctx context.Context, r *rpcv1.RedistributionRequest) (*rpcv1.RedistributionResponse, error) {
+	return o.b.Redistribution(ctx, r)
 }

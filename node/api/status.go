@@ -34,6 +34,8 @@ var codeOf = []struct {
 	{federation.ErrNoGenesis, codes.FailedPrecondition},
 	{federation.ErrAlreadyCorrected, codes.FailedPrecondition},
 	{federation.ErrBadCorrection, codes.InvalidArgument},
+	{federation.ErrBadClose, codes.InvalidArgument},
+	{federation.ErrPeriodClosed, codes.FailedPrecondition},
 	{federation.ErrUnknownAuthor, codes.PermissionDenied},
 	{ledger.ErrOverflow, codes.OutOfRange},
 	{ledger.ErrClockAhead, codes.OutOfRange},
