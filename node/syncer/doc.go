@@ -51,7 +51,11 @@
 //     entries below it, so that every node ends with the same log up to
 //     the fork. When a proof's two entries do not share their prev, the
 //     fork is lower: the Syncer probes the seq before, until it finds the
-//     first entry that differs. Proofs spread with the Forks RPC: after an
+//     first entry that differs. So it does when their prev is not the hash
+//     it holds there, or when it cannot tell: the node stores an entry there
+//     whose hash the Syncer no longer remembers (after a restart, or past
+//     its window of recent hashes); what the peers send back comes to the
+//     node as a Check against the stored entry. Proofs spread with the Forks RPC: after an
 //     exchange, a peer that holds more proofs (or any, once per session
 //     and every ForkRecheckTicks) is asked for them (Ready.FetchForks).
 //

@@ -88,16 +88,26 @@ type authorLog struct {
 	// fork is the lowest seq at which a proof shows the log forks, 0 if
 	// none; forkPrevs are the prevs of the proofs there. When they differ,
 	// or differ from the hash this node holds at fork-1, the log forks
-	// lower: the peers are probed at fork-1 at belowAt, then at intervals
+	// lower (and it may, when the node stores an entry at fork-1 whose
+	// hash it does not remember): the peers are probed at fork-1 at
+	// belowAt, then at intervals
 	// that double from AntiEntropyTicks to ForkRecheckTicks (the entries
 	// there may be lost for good), until a proof there arrives.
-	fork       ledger.Seq
-	forkPrevs  []ledger.Hash
-	belowAt    uint64
-	belowEvery uint64
+	fork        ledger.Seq
+	forkPrevs   []ledger.Hash
+	forkEntries []ledger.Entry // the entries of the proof at fork
+	belowAt     uint64
+	belowEvery  uint64
 }
 
-// forksBelow says whether l's log forks below its known fork point.
+// forksBelow says whether l's log may fork below its known fork point:
+// the proofs there do not share their prev, or their prev is not the hash
+// this node holds at fork-1, or this node stores an entry at fork-1 whose
+// hash it no longer remembers (it restarted, or the entry left the recent
+// window). In the last case the peers' entries at fork-1 are probed all the
+// same: each comes back at or below the stored head, and the node compares
+// it with the stored one (Ready.Check), which proves the fork there if they
+// differ.
 func (l *authorLog) forksBelow() bool {
 	if l.fork <= 1 || len(l.forkPrevs) == 0 {
 		return false
@@ -111,7 +121,9 @@ func (l *authorLog) forksBelow() bool {
 	case seq <= l.have.Seq:
 		var ok bool
 		if h, ok = l.recentHash(seq); !ok {
-			return false
+			if h, ok = l.prevOfStoredAtFork(); !ok {
+				return true // cannot tell: ask the peers, the store compares
+			}
 		}
 	case seq <= l.end():
 		h = l.chain[seq-l.have.Seq-1].e.Hash()
@@ -119,6 +131,21 @@ func (l *authorLog) forksBelow() bool {
 		return false
 	}
 	return h != l.forkPrevs[0]
+}
+
+// prevOfStoredAtFork returns the prev of the entry stored at the fork
+// point, when it is one of the proof's there: the hash stored at fork-1.
+func (l *authorLog) prevOfStoredAtFork() (ledger.Hash, bool) {
+	at, ok := l.recentHash(l.fork)
+	if !ok {
+		return ledger.Hash{}, false
+	}
+	for _, e := range l.forkEntries {
+		if e.Hash() == at {
+			return e.Prev(), true
+		}
+	}
+	return ledger.Hash{}, false
 }
 
 func (l *authorLog) end() ledger.Seq { return l.have.Seq + ledger.Seq(len(l.chain)) }
@@ -638,10 +665,11 @@ func (s *Syncer) forked(m Forked) {
 	s.c.Forks++
 	l := s.logFor(a)
 	if l.fork == 0 || seq < l.fork {
-		l.fork, l.forkPrevs, l.belowAt, l.belowEvery = seq, nil, 0, 0
+		l.fork, l.forkPrevs, l.forkEntries, l.belowAt, l.belowEvery = seq, nil, nil, 0, 0
 		s.freeze(l)
 	}
 	if seq == l.fork {
+		l.forkEntries = append(l.forkEntries, m.Proof.A, m.Proof.B)
 		for _, h := range []ledger.Hash{m.Proof.A.Prev(), m.Proof.B.Prev()} {
 			if !slices.Contains(l.forkPrevs, h) {
 				l.forkPrevs = append(l.forkPrevs, h)

@@ -254,6 +254,30 @@ func TestSteps(t *testing.T) {
 			syncer.Forked{Proof: proof(t, after3, branch(t, w.b, fork3, "y"))}, flush{}, failPull{}, ticks(10)},
 		want: summary{Pulls: []string{"p1 B/3-3"}},
 	}, {
+		name: "a restarted node that no longer knows its hash before a fork probes the peers there",
+		have: vec(b[5]), // only the head's hash is known after New
+		steps: []any{up1, flush{}, syncer.Vector{Peer: p1, Vector: vec(b[9])}, flush{},
+			syncer.Forked{Proof: proof(t, b[4], fork5)}},
+		want: summary{Pulls: []string{"p1 B/4-4"}},
+	}, {
+		name: "and hands the node what they hold there to compare with its store",
+		have: vec(b[5]),
+		steps: []any{up1, flush{}, syncer.Vector{Peer: p1, Vector: vec(b[9])}, flush{},
+			syncer.Forked{Proof: proof(t, b[4], fork5)}, flush{}, syncer.Entries{Peer: p1, Entries: b[3:4]}},
+		want: summary{Check: []string{"p1 B/4"}},
+	}, {
+		name: "a node that knows its hash before a fork, the proof's prev, does not probe",
+		have: vec(b[3]),
+		steps: []any{up1, flush{}, syncer.Vector{Peer: p1, Vector: vec(b[9])}, flush{},
+			syncer.Entries{Peer: p1, Entries: b[4:5]}, save{},
+			syncer.Forked{Proof: proof(t, b[4], fork5)}},
+		anyReady: true,
+		check: func(t *testing.T, s *syncer.Syncer) {
+			if got := s.Status().Counters.Probes; got != 0 {
+				t.Errorf("%d probes, want 0", got)
+			}
+		},
+	}, {
 		name: "no probe below a fork once a proof there arrived",
 		cfg:  func(c *syncer.Config) { c.AntiEntropyTicks = 10 },
 		have: vec(b[2]),

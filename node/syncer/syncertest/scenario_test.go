@@ -3,7 +3,6 @@ package syncertest
 import (
 	"bytes"
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -157,19 +156,13 @@ func TestCheckCatchesUnappliedFork(t *testing.T) {
 
 // TestForkProofsAtOnePlace is a divergence found by the simulation (seeds
 // 1854 and 1946 of SIM_SEEDS=3000): an author that equivocates twice at
-// one seq leaves three entries there, lo < mid < hi by hash. A node that
-// is given the proof (lo, hi), then (lo, mid), stores the first only
-// (ledger.Store.AddFork keeps the first proof of a place) but freezes the
-// author in its state on the two lowest hashes, (lo, mid), as
-// federation.ApplyFork must: its live state no longer is what its store
-// replays to, and after a restart it differs from the nodes that were
-// given (lo, mid) first, until a peer gives it (lo, mid) again. It is
-// skipped until the stores keep, per place, the proof of the two lowest
-// hashes they were given; SIM_KNOWN=1 runs it.
+// one seq leaves three entries there, lo < mid < hi by hash. A node given
+// the proof (lo, hi), then (lo, mid), freezes the author in its state on
+// the two lowest hashes, (lo, mid), as federation.ApplyFork must; its
+// store must keep that proof too (ledger.Store.AddFork keeps the lowest
+// pair of a place), or its live state is no longer what its store replays
+// to, and after a restart it differs from the nodes given (lo, mid) first.
 func TestForkProofsAtOnePlace(t *testing.T) {
-	if os.Getenv("SIM_KNOWN") == "" {
-		t.Skip("known divergence: ledger stores keep the first proof of a place, the state the lowest (SIM_KNOWN=1 runs it)")
-	}
 	w := newWorld(t, Options{Seed: 1, Nodes: 2, Ticks: 1, Faults: &Faults{MaxDelay: 1}})
 	x := w.nodes[1].author
 	es := []ledger.Entry{x.Contribution(t, w.fed, 100, ledgertest.Period), x.Fork(t, w.fed, 1), x.Fork(t, w.fed, 1)}
