@@ -49,6 +49,11 @@ type Config struct {
 	// Join lists gossip addresses of members to join at start, besides the
 	// peers the node remembers from earlier runs.
 	Join []string
+	// AdminAddr is where the node serves, over plain HTTP and read-only,
+	// Prometheus metrics (/metrics), its health (/healthz) and runtime
+	// profiles (/debug/pprof/). It has no authentication: keep it on
+	// loopback or a private network. Empty disables it; port 0 picks one.
+	AdminAddr string
 	// Tick is the sync core's unit of time.
 	Tick time.Duration
 	// AntiEntropy is the mean interval between two anti-entropy rounds,
@@ -119,6 +124,7 @@ func DefaultConfig() Config {
 		SyncAddr:      "127.0.0.1:7947",
 		GossipAddr:    "127.0.0.1:7946",
 		GossipProfile: "lan",
+		AdminAddr:     "127.0.0.1:7948",
 		Tick:          100 * time.Millisecond,
 		AntiEntropy:   30 * time.Second,
 		MaxClockAhead: 5 * time.Minute,

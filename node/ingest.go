@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/caisse-coop/caisse/federation"
 	"github.com/caisse-coop/caisse/ledger"
@@ -37,10 +38,11 @@ type result struct {
 // per author. If the commit fails, the state is rebuilt from the store, so
 // that nothing unstored stays applied, and every entry of the batch is
 // reported pending.
-func (n *Node) ingest(entries []ledger.Entry) []result {
+func (n *Node) ingest(entries []ledger.Entry) (results []result) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	results := make([]result, len(entries))
+	defer func() { n.met.ingested(results) }()
+	results = make([]result, len(entries))
 	var batch []ledger.Entry
 	var batchIdx []int
 	now := n.nowMs()
@@ -72,7 +74,10 @@ func (n *Node) ingest(entries []ledger.Entry) []result {
 			r.out, r.err = refused, err
 			continue
 		}
-		if err := n.state.Apply(e); err != nil {
+		start := time.Now()
+		err = n.state.Apply(e)
+		n.met.observeApply(start)
+		if err != nil {
 			r.out, r.err = refused, err
 			continue
 		}
@@ -83,7 +88,10 @@ func (n *Node) ingest(entries []ledger.Entry) []result {
 	if len(batch) == 0 {
 		return results
 	}
-	if err := n.store.Append(batch...); err != nil {
+	start := time.Now()
+	err := n.store.Append(batch...)
+	n.met.observeCommit("peer", start)
+	if err != nil {
 		n.log.Error("ingest: commit failed; rebuilding the state from the store", "entries", len(batch), "err", err)
 		if rerr := n.replay(); rerr != nil {
 			// The store cannot be read back: nothing sane can go on.

@@ -48,6 +48,11 @@ type Node struct {
 	fedReady     chan struct{}
 	fedReadyOnce sync.Once
 
+	// met are the node's metrics; adminAddr, the admin listener's bound
+	// address once Run has bound it.
+	met       *metrics
+	adminAddr atomic.Pointer[string]
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -63,6 +68,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: data directory: %w", err)
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, started: cfg.Now(), fedReady: make(chan struct{})}
+	n.met = newMetrics(n)
 	key, created, err := loadOrCreateKey(filepath.Join(cfg.DataDir, keyFile))
 	if err != nil {
 		return nil, err
@@ -241,30 +247,53 @@ func (n *Node) commitLocked(body *caissev1.EntryBody) (ledger.Entry, error) {
 	if err := n.state.Check(e); err != nil {
 		return ledger.Entry{}, err
 	}
+	start := time.Now()
 	if err := n.store.Append(e); err != nil {
 		return ledger.Entry{}, fmt.Errorf("node: store %s: %w", e, err)
 	}
-	if err := n.state.Apply(e); err != nil {
+	n.met.observeCommit("local", start)
+	start = time.Now()
+	err = n.state.Apply(e)
+	n.met.observeApply(start)
+	if err != nil {
 		// Check passed a moment ago under the same lock: this is a bug, and
 		// the state no longer equals the store. Stop rather than go on.
 		panic(fmt.Sprintf("node: apply %s after a successful check: %v", e, err))
 	}
+	n.met.applied.WithLabelValues("local").Inc()
 	n.log.Debug("appended", "author", n.self.Short(), "seq", e.Seq(), "kind", e.Kind())
 	return e, nil
 }
 
 func (n *Node) nowMs() uint64 { return uint64(n.cfg.Now().UnixMilli()) }
 
-// Run serves the operator API and replicates with the federation's other
-// nodes until ctx is done, then shuts down cleanly.
+// Run serves the operator API and the admin listener (Config.AdminAddr),
+// and replicates with the federation's other nodes until ctx is done, then
+// shuts down cleanly.
 func (n *Node) Run(ctx context.Context) error {
-	srv, err := api.Listen(n.cfg.Socket, &backend{n: n}, n.log)
+	admin, adminLis, err := n.listenAdmin()
 	if err != nil {
 		return err
 	}
+	srv, err := api.Listen(n.cfg.Socket, &backend{n: n}, n.log)
+	if err != nil {
+		if admin != nil {
+			adminLis.Close()
+		}
+		return err
+	}
 	n.log.Info("serving operator API", "socket", n.cfg.Socket)
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- srv.Serve() }()
+	if admin != nil {
+		n.log.Info("serving admin HTTP (metrics, health, pprof)", "addr", adminLis.Addr().String())
+		go func() {
+			if err := serveAdmin(admin, adminLis); err != nil {
+				errc <- err
+			}
+		}()
+		defer shutdownAdmin(admin)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	replDone := make(chan struct{})

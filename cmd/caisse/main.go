@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"in the node's data directory, whose file permissions are the authentication.",
 		FlagSet: g.flags(),
 		Subcommands: []*ffcli.Command{
-			initCmd(g), statusCmd(g), contributeCmd(g), disburseCmd(g), correctCmd(g),
+			initCmd(g), statusCmd(g), healthCmd(g), contributeCmd(g), disburseCmd(g), correctCmd(g),
 			entriesCmd(g), balancesCmd(g), verifyCmd(g),
 			federationCmd(g), voteCmd(g), peersCmd(g), gossipCmd(g), restoreCmd(g), periodCmd(g), redistributionCmd(g),
 			exportCmd(g),

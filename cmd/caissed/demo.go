@@ -56,6 +56,7 @@ func runDemo(ctx context.Context, dir string, log *slog.Logger, out io.Writer) e
 		cfg.Found = i == 0
 		cfg.Federation.Name = "Fédération de démonstration"
 		cfg.SyncAddr, cfg.GossipAddr, cfg.GossipProfile = "127.0.0.1:0", "127.0.0.1:0", "local"
+		cfg.AdminAddr = "127.0.0.1:0"
 		cfg.AntiEntropy = 2 * time.Second
 		cfg.Logger = log.With("node", x.dir)
 		n, err := node.New(cfg)

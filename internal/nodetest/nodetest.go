@@ -68,7 +68,8 @@ func Start(t testing.TB, bin, dataDir string, args ...string) *Proc {
 	p := &Proc{DataDir: dataDir, Socket: filepath.Join(dataDir, "caissed.sock"), t: t, done: make(chan struct{})}
 	// Port 0 everywhere: tests run side by side.
 	base := []string{"--data-dir", dataDir, "--log-level", "debug",
-		"--sync-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--gossip-profile", "local"}
+		"--sync-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--gossip-profile", "local",
+		"--admin-addr", "127.0.0.1:0"}
 	p.cmd = exec.Command(bin, append(base, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	p.cmd.Env = append(os.Environ(), "HOME="+dataDir)
