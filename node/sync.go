@@ -225,6 +225,7 @@ func (r *replicator) loop(ctx context.Context) {
 	sample := time.NewTicker(time.Second)
 	defer sample.Stop()
 	var last uint64
+	var cu catchUp
 	for {
 		select {
 		case <-sample.C:
@@ -232,6 +233,7 @@ func (r *replicator) loop(ctx context.Context) {
 			prev := math.Float64frombits(r.rate.Load())
 			r.rate.Store(math.Float64bits(0.7*prev + 0.3*float64(now-last)))
 			last = now
+			cu.observe(r, now)
 			continue
 		case <-ticker.C:
 			r.mu.Lock()
@@ -673,3 +675,40 @@ func (r *replicator) Receive(a ledger.Author, entries []ledger.Entry) api.PushRe
 }
 
 func (r *replicator) Forks() ([]ledger.ForkProof, error) { return r.n.store.Forks() }
+
+// catchUp logs progress while the node is behind its peers, every
+// progressEvery, and a summary once it has caught up.
+type catchUp struct {
+	since      time.Time
+	savedStart uint64
+	lastLog    time.Time
+}
+
+const progressEvery = 10 * time.Second
+
+func (c *catchUp) observe(r *replicator, saved uint64) {
+	r.mu.Lock()
+	st := r.sy.Status()
+	r.mu.Unlock()
+	var left uint64
+	for _, p := range st.Peers {
+		left = max(left, p.Lag)
+	}
+	now := time.Now()
+	switch {
+	case left > 0 && c.since.IsZero():
+		c.since, c.savedStart, c.lastLog = now, saved, now
+		r.n.log.Info("catching up", "entries_left", left)
+	case left > 0 && now.Sub(c.lastLog) >= progressEvery:
+		c.lastLog = now
+		rate := math.Float64frombits(r.rate.Load())
+		args := []any{"entries_left", left, "saved", saved - c.savedStart, "per_second", int(rate)}
+		if rate >= 1 {
+			args = append(args, "eta", (time.Duration(float64(left)/rate) * time.Second).Round(time.Second))
+		}
+		r.n.log.Info("catching up", args...)
+	case left == 0 && !c.since.IsZero():
+		r.n.log.Info("caught up", "entries", saved-c.savedStart, "took", now.Sub(c.since).Round(time.Millisecond))
+		c.since = time.Time{}
+	}
+}
