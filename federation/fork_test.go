@@ -44,6 +44,14 @@ func TestFork(t *testing.T) {
 	}
 	mustFork(t, s, other3, a3)
 
+	for _, c := range []struct {
+		e    ledger.Entry
+		want bool
+	}{{a1, true}, {a2, true}, {a3, false}, {a4, false}} {
+		if got := s.Counts(A.id, c.e.Seq()); got != c.want {
+			t.Errorf("Counts(A, %d) after a fork at 3 = %v, want %v", c.e.Seq(), got, c.want)
+		}
+	}
 	first, second := ordered(a3, other3)
 	if diff := cmp.Diff([]federation.Fork{{Author: A.id, Seq: 3, First: first, Second: second}}, s.Forks()); diff != "" {
 		t.Errorf("Forks() (-want +got):\n%s", diff)

@@ -329,6 +329,17 @@ func TestExclusion(t *testing.T) {
 			if bal.Total != (federation.Totals{Contributed: 300, Balance: 300}) {
 				t.Errorf("Balance(B) = %+v, want 300 (100 and 200, not 400, b1 not corrected)", bal.Total)
 			}
+			for _, c := range []struct {
+				e    ledger.Entry
+				want bool
+			}{{b1, true}, {b2, true}, {b3, false}, {b4, false}, {f2, true}} {
+				if got := s.Counts(c.e.Author(), c.e.Seq()); got != c.want {
+					t.Errorf("Counts(%s) = %v, want %v", c.e, got, c.want)
+				}
+			}
+			if s.Counts(B.id, b6.Seq()+1) || s.Counts(tm.x.id, 9) {
+				t.Error("Counts of an entry not applied is true")
+			}
 			if by, ok := s.CorrectedBy(B.id, 1); !ok || by != b4.Seq() {
 				t.Errorf("CorrectedBy(B, 1) = %d, %v: the correction is in the log, even if it counts for nothing", by, ok)
 			}

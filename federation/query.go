@@ -496,3 +496,20 @@ func categoryName(dir int, cat uint8) string {
 	}
 	return ledger.DisbursementCategoryName(caissev1.DisbursementCategory(cat))
 }
+
+// Counts reports whether a's applied entry at seq counts in the views: it
+// is dated within a's membership, after its admission and not after its
+// exclusion (see window), and below any fork. It is false for an entry
+// not applied. A correction counts when it and its target both do: the
+// caller asks for both.
+func (s *State) Counts(a ledger.Author, seq ledger.Seq) bool {
+	m := s.authors[a]
+	if m == nil || seq == 0 || int(seq) > len(m.log) {
+		return false
+	}
+	if m.fork != nil && seq >= m.fork.seq {
+		return false
+	}
+	w := s.windowOf(a)
+	return w.always() || w.contains(m.posAt(seq))
+}

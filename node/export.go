@@ -86,7 +86,6 @@ package node
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -181,7 +180,9 @@ type exportCaisse struct {
 	account string
 	// head is the last entry of its log the state applied; Seq 0 if none.
 	head ledger.Head
-	win  exportWindow
+	// counts[i] says whether the entry at seq i+1 counts in the views
+	// (federation.State.Counts), read under the lock with head.
+	counts []bool
 	// balance is the node's, for the check.
 	balance federation.CaisseBalance
 }
@@ -212,45 +213,9 @@ type exportMove struct {
 // place is an entry's place in the federation's canonical order: HLC
 // time, then author bytes, then seq (see package federation). The zero
 // place is before every entry.
-type place struct {
-	time   ledger.HLC
-	author ledger.Author
-	seq    ledger.Seq
-}
-
-func (p place) compare(q place) int {
-	if c := p.time.Compare(q.time); c != 0 {
-		return c
-	}
-	if c := bytes.Compare(p.author[:], q.author[:]); c != 0 {
-		return c
-	}
-	switch {
-	case p.seq < q.seq:
-		return -1
-	case p.seq > q.seq:
-		return 1
-	}
-	return 0
-}
-
-func placeOf(e ledger.Entry) place { return place{e.Time(), e.Author(), e.Seq()} }
-
-// exportWindow is when a member's entries count: after the vote that
-// admitted it (the zero place for the charter's members) and not after
-// the one that excluded it, as federation's windows are. federation
-// answers no "does this entry count" query, so the window is rebuilt from
-// its public ones (Member, Proposal); check compares the result with the
-// balances, so that a rule changed there fails the export rather than
-// skewing it.
-type exportWindow struct {
-	since    place
-	excluded bool
-	until    place
-}
-
-func (w exportWindow) contains(p place) bool {
-	return w.since.compare(p) < 0 && (!w.excluded || p.compare(w.until) <= 0)
+// countsAt reports whether the caisse's entry at seq counts.
+func (c *exportCaisse) countsAt(seq ledger.Seq) bool {
+	return seq >= 1 && int(seq) <= len(c.counts) && c.counts[seq-1]
 }
 
 // exportSnapshot reads, under the lock, everything the export needs from
@@ -277,13 +242,13 @@ func (n *Node) exportSnapshot(period ledger.Period, ref string) (*export, error)
 		if !ok {
 			return nil, fmt.Errorf("node: export: caisse %s has a balance but is no member", cb.Key.Short())
 		}
-		win, err := n.windowLocked(m)
-		if err != nil {
-			return nil, err
-		}
-		c := &exportCaisse{key: cb.Key, id: cb.Key.ID(), name: cb.Name, win: win, balance: cb}
+		c := &exportCaisse{key: cb.Key, id: cb.Key.ID(), name: cb.Name, balance: cb}
 		if h, ok := n.state.Head(cb.Key); ok {
 			c.head = h
+		}
+		c.counts = make([]bool, c.head.Seq)
+		for i := range c.counts {
+			c.counts[i] = n.state.Counts(cb.Key, ledger.Seq(i+1))
 		}
 		if m.ForkSeq != 0 && c.head.Seq >= m.ForkSeq {
 			return nil, fmt.Errorf("node: export: caisse %s is frozen at seq %d, its head is at %d", cb.Key.Short(), m.ForkSeq, c.head.Seq)
@@ -294,46 +259,6 @@ func (n *Node) exportSnapshot(period ledger.Period, ref string) (*export, error)
 	var err error
 	x.caisses, err = selectCaisses(all, ref)
 	return x, err
-}
-
-// windowLocked returns when m's entries count. n.mu is held.
-func (n *Node) windowLocked(m federation.Member) (exportWindow, error) {
-	var w exportWindow
-	if !m.AdmittedBy.IsZero() {
-		p, err := n.decisionLocked(m.AdmittedBy, m.Since)
-		if err != nil {
-			return exportWindow{}, fmt.Errorf("node: export: admission of %s: %w", m.Key.Short(), err)
-		}
-		w.since = p
-	}
-	if m.Status == federation.StatusExcluded {
-		p, err := n.decisionLocked(m.ExcludedBy, m.Until)
-		if err != nil {
-			return exportWindow{}, fmt.Errorf("node: export: exclusion of %s: %w", m.Key.Short(), err)
-		}
-		w.excluded, w.until = true, p
-	}
-	return w, nil
-}
-
-// decisionLocked returns the place of the vote that decided proposal id,
-// at time t: the last of the ballots that count, since none counts after
-// the decision. n.mu is held.
-func (n *Node) decisionLocked(id ledger.Hash, t ledger.HLC) (place, error) {
-	p, ok := n.state.Proposal(id)
-	if !ok {
-		return place{}, fmt.Errorf("proposal %s unknown", id.Short())
-	}
-	var last place
-	for _, b := range p.Ballots {
-		if bp := (place{b.Time, b.Voter, b.Seq}); last.compare(bp) < 0 {
-			last = bp
-		}
-	}
-	if last.time != t || p.Decided != t {
-		return place{}, fmt.Errorf("proposal %s decided at %s, its last ballot is at %s, the member's standing says %s", id.Short(), p.Decided, last.time, t)
-	}
-	return last, nil
 }
 
 // nameAccounts gives each caisse its account component: the short node id,
@@ -440,7 +365,7 @@ func (n *Node) exportRow(c *exportCaisse, e ledger.Entry) (exportRow, bool, erro
 			return exportRow{}, false, fmt.Errorf("%s names %s, which is %s", e, row.corrects.Short(), t)
 		}
 		// A correction counts when it and its target both do.
-		if !c.win.contains(placeOf(e)) || !c.win.contains(placeOf(t)) {
+		if !c.countsAt(e.Seq()) || !c.countsAt(t.Seq()) {
 			return exportRow{}, false, nil
 		}
 		row.mv = mv
@@ -451,7 +376,7 @@ func (n *Node) exportRow(c *exportCaisse, e ledger.Entry) (exportRow, bool, erro
 		return row, true, nil
 	}
 	mv, ok := movementOf(e)
-	if !ok || !c.win.contains(placeOf(e)) {
+	if !ok || !c.countsAt(e.Seq()) {
 		return exportRow{}, false, nil
 	}
 	row.mv = mv
