@@ -396,6 +396,12 @@ func (b *backend) Members(context.Context, *rpcv1.MembersRequest) (*rpcv1.Member
 // admission, which is what makes it final (see federation.Member.Final).
 // Without it, a quiet member would keep a newcomer waiting.
 func (n *Node) acknowledgeDecisions() {
+	// One at a time: batches saved in a row would otherwise each append
+	// an acknowledgement of the same decisions.
+	if !n.acking.CompareAndSwap(false, true) {
+		return
+	}
+	defer n.acking.Store(false)
 	n.mu.Lock()
 	waiting := n.state.Awaiting(n.self)
 	can := n.state.CanAuthor(n.self)

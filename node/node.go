@@ -47,6 +47,8 @@ type Node struct {
 	// fedReady is closed when the node founds or joins a federation.
 	fedReady     chan struct{}
 	fedReadyOnce sync.Once
+	// acking is set while acknowledgeDecisions runs.
+	acking atomic.Bool
 
 	// met are the node's metrics; adminAddr, the admin listener's bound
 	// address once Run has bound it.

@@ -335,6 +335,7 @@ func (r *replicator) save(entries []ledger.Entry) {
 func (r *replicator) check(c syncer.Check) {
 	stored, err := r.n.store.Get(c.Entry.Author(), c.Entry.Seq())
 	if err != nil {
+		r.n.log.Warn("sync: read the stored entry to compare", "author", c.Entry.Author().Short(), "seq", c.Entry.Seq(), "err", err)
 		return
 	}
 	var fe *ledger.ForkError
@@ -450,12 +451,14 @@ func (r *replicator) exchange(ctx context.Context, id syncer.PeerID) {
 func (r *replicator) fetchForks(ctx context.Context, id syncer.PeerID) {
 	c, err := r.client(id)
 	if err != nil {
+		r.n.log.Debug("sync: fetch fork proofs", "peer", id, "err", err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
 	defer cancel()
 	resp, err := c.Forks(ctx, &rpcv1.ForksRequest{Federation: r.fed[:]})
 	if err != nil {
+		r.n.log.Debug("sync: fetch fork proofs", "peer", id, "err", err)
 		return
 	}
 	for _, m := range resp.GetProofs() {
@@ -475,6 +478,7 @@ func (r *replicator) fetchForks(ctx context.Context, id syncer.PeerID) {
 func (r *replicator) push(ctx context.Context, p syncer.Push) {
 	c, err := r.client(p.Peer)
 	if err != nil {
+		r.n.log.Debug("sync: push", "peer", p.Peer, "err", err) // anti-entropy repairs a lost push
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, rpcTimeout)

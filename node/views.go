@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/caisse-coop/caisse/ledger"
 	"github.com/caisse-coop/caisse/node/syncer"
@@ -24,8 +25,9 @@ func (n *Node) names() map[ledger.Author]string {
 	return names
 }
 
-func unixOrZero(t interface{ Unix() int64 }, zero bool) int64 {
-	if zero {
+// unixSeconds is t in seconds since the epoch, 0 for the zero time.
+func unixSeconds(t time.Time) int64 {
+	if t.IsZero() {
 		return 0
 	}
 	return t.Unix()
@@ -63,8 +65,8 @@ func (b *backend) Peers(context.Context, *rpcv1.PeersRequest) (*rpcv1.PeersRespo
 		}
 		resp.Peers = append(resp.Peers, &rpcv1.PeerView{
 			Id: string(id), Key: p.author.String(), Name: names[p.author], SyncAddr: p.syncAddr, GossipAddr: p.gossipAddr,
-			State: p.state, LastSeenUnix: unixOrZero(p.lastSeen, p.lastSeen.IsZero()), Entries: entries,
-			Lag: s.Ahead, Behind: s.Lag, LastSyncUnix: unixOrZero(p.lastSync, p.lastSync.IsZero()),
+			State: p.state, LastSeenUnix: unixSeconds(p.lastSeen), Entries: entries,
+			Lag: s.Ahead, Behind: s.Lag, LastSyncUnix: unixSeconds(p.lastSync),
 		})
 	}
 	return resp, nil
@@ -93,8 +95,8 @@ func (b *backend) Gossip(context.Context, *rpcv1.GossipRequest) (*rpcv1.GossipRe
 	r.peersMu.Lock()
 	for _, p := range st.Peers {
 		var last int64
-		if pc := r.peers[p.Peer]; pc != nil && !pc.lastSync.IsZero() {
-			last = pc.lastSync.Unix()
+		if pc := r.peers[p.Peer]; pc != nil {
+			last = unixSeconds(pc.lastSync)
 		}
 		resp.Peers = append(resp.Peers, &rpcv1.PeerFrontier{Peer: string(p.Peer), Vector: headViews(p.Known), LastSyncUnix: last})
 	}
