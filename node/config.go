@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/caisse-coop/caisse/internal/datadir"
 	"github.com/caisse-coop/caisse/ledger"
 )
 
@@ -136,19 +136,11 @@ func DefaultConfig() Config {
 
 // DefaultDataDir is $XDG_DATA_HOME/caisse, or ~/.local/share/caisse, or
 // ./caisse-data when there is no home directory.
-func DefaultDataDir() string {
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return filepath.Join(d, "caisse")
-	}
-	if home, err := os.UserHomeDir(); err == nil && home != "" {
-		return filepath.Join(home, ".local", "share", "caisse")
-	}
-	return "caisse-data"
-}
+func DefaultDataDir() string { return datadir.Default() }
 
 // SocketPath is where a node with this data directory serves its operator
 // API unless configured otherwise.
-func SocketPath(dataDir string) string { return filepath.Join(dataDir, "caissed.sock") }
+func SocketPath(dataDir string) string { return datadir.Socket(dataDir) }
 
 func (c *Config) validate() error {
 	var errs []error

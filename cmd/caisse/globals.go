@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/caisse-coop/caisse/internal/datadir"
 	"github.com/caisse-coop/caisse/ledger"
 	rpcv1 "github.com/caisse-coop/caisse/proto/caisse/rpc/v1"
 )
@@ -41,7 +41,7 @@ func (g *globals) flags() *flag.FlagSet {
 // before or after the command name.
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.socket, "socket", envOr("CAISSE_SOCKET", ""), "operator socket of the node (default <data-dir>/caissed.sock)")
-	fs.StringVar(&g.dataDir, "data-dir", envOr("CAISSE_DATA_DIR", defaultDataDir()), "data directory of the node")
+	fs.StringVar(&g.dataDir, "data-dir", envOr("CAISSE_DATA_DIR", datadir.Default()), "data directory of the node")
 	fs.BoolVar(&g.json, "json", false, "print JSON for scripts")
 	fs.DurationVar(&g.timeout, "timeout", 30*time.Second, "give up on the node after this long")
 }
@@ -59,23 +59,11 @@ func envOr(name, def string) string {
 	return def
 }
 
-// defaultDataDir is caissed's default: $XDG_DATA_HOME/caisse or
-// ~/.local/share/caisse.
-func defaultDataDir() string {
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return filepath.Join(d, "caisse")
-	}
-	if home, err := os.UserHomeDir(); err == nil && home != "" {
-		return filepath.Join(home, ".local", "share", "caisse")
-	}
-	return "caisse-data"
-}
-
 func (g *globals) socketPath() string {
 	if g.socket != "" {
 		return g.socket
 	}
-	return filepath.Join(g.dataDir, "caissed.sock")
+	return datadir.Socket(g.dataDir)
 }
 
 // client connects to the node, once.
