@@ -335,6 +335,9 @@ func (n *Node) Author() ledger.Author { return n.self }
 // errInvalidArgument marks errors caused by what the operator asked.
 var errInvalidArgument = api.ErrInvalidArgument
 
+// errFailedPrecondition marks what the node's state does not allow yet.
+var errFailedPrecondition = api.ErrFailedPrecondition
+
 // findGenesis returns the genesis in the store, the zero Entry if the store
 // is empty. The genesis is the first entry of its founder's log.
 func findGenesis(store ledger.Store) (ledger.Entry, error) {
