@@ -53,7 +53,9 @@ func (n *Node) webHandler() (*web.Handler, error) {
 // storeEntries reads signed entries for the dashboard.
 type storeEntries struct{ s ledger.Store }
 
-func (s storeEntries) Entry(a ledger.Author, seq ledger.Seq) (ledger.Entry, error) { return s.s.Get(a, seq) }
+func (s storeEntries) Entry(a ledger.Author, seq ledger.Seq) (ledger.Entry, error) {
+	return s.s.Get(a, seq)
+}
 
 // WebAddr is the dashboard listener's bound address once Run has bound
 // it, empty before or when it is disabled.

@@ -16,13 +16,13 @@ import (
 
 // Chart geometry, in viewBox units.
 const (
-	chartW, chartH             = 640, 280
-	padL, padR, padT, padB     = 84, 12, 40, 44
-	plotW, plotH               = chartW - padL - padR, chartH - padT - padB
-	maxXLabels, maxDescPoints  = 12, 24
-	flowRowH, flowW, flowBoxW  = 44, 640, 180
-	flowPadT, flowMinStroke    = 40, 2.0
-	flowMaxStroke              = 14.0
+	chartW, chartH              = 640, 280
+	padL, padR, padT, padB      = 84, 12, 40, 44
+	plotW, plotH                = chartW - padL - padR, chartH - padT - padB
+	maxXLabels, maxDescPoints   = 12, 24
+	flowRowH, flowW, flowBoxW   = 44, 640, 180
+	flowPadT, flowMinStroke     = 40, 2.0
+	flowMaxStroke               = 14.0
 	chartKindLine, chartKindBar = "line", "bar"
 )
 

@@ -866,8 +866,8 @@ func (h *Handler) redistribution(r *http.Request, b base) (string, any, error) {
 
 type syncData struct {
 	base
-	Status *rpcv1.StatusResponse
-	Peers  []*rpcv1.PeerView
+	Status    *rpcv1.StatusResponse
+	Peers     []*rpcv1.PeerView
 	Gossip    *rpcv1.GossipResponse
 	GossipErr string
 	Names     map[string]string
