@@ -227,7 +227,7 @@ func (f flow) SVG() template.HTML {
 	fmt.Fprintf(&b, `<svg class="chart flow" viewBox="0 0 %d %d" role="img" aria-label="%s" aria-describedby="%s-desc" xmlns="http://www.w3.org/2000/svg">`,
 		flowW, h, esc(f.Title), esc(f.ID))
 	fmt.Fprintf(&b, `<title>%s</title><desc id="%s-desc">%s</desc>`, esc(f.Title), esc(f.ID), esc(d))
-	fmt.Fprintf(&b, `<defs><marker id="%s-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse"><path class="arrowhead" d="M0,0L10,5L0,10z"/></marker></defs>`, esc(f.ID))
+	fmt.Fprintf(&b, `<defs><marker id="%s-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="12" markerHeight="12" orient="auto-start-reverse"><path class="arrowhead" d="M0,0L10,5L0,10z"/></marker></defs>`, esc(f.ID))
 	fmt.Fprintf(&b, `<text class="ctitle" x="8" y="18">%s</text>`, esc(f.Title))
 	if len(f.Transfers) == 0 {
 		fmt.Fprintf(&b, `<text class="empty" x="%d" y="%d">no transfers</text></svg>`, flowW/2, flowPadT+20)
@@ -249,7 +249,9 @@ func (f flow) SVG() template.HTML {
 		mx := (x1 + x2) / 2
 		fmt.Fprintf(&b, `<path class="edge s%d" stroke-width="%.1f" marker-end="url(#%s-arrow)" d="M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f"><title>%s pays %s %s</title></path>`,
 			i%4, w, esc(f.ID), x1, y1, mx, y1, mx, y2, x2-4, y2, esc(t.From), esc(t.To), esc(ledger.Amount(t.Amount).Format(f.Exp)))
-		fmt.Fprintf(&b, `<text class="edgelabel" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, mx, (y1+y2)/2-6, esc(ledger.Amount(t.Amount).Format(f.Exp)))
+		// The amount sits above the arrow's head, where arrows to
+		// different payees are apart.
+		fmt.Fprintf(&b, `<text class="edgelabel" x="%.1f" y="%.1f" text-anchor="end">%s</text>`, x2-16, y2-w/2-5, esc(ledger.Amount(t.Amount).Format(f.Exp)))
 	}
 	for i, p := range payers {
 		box(8, rowY(i, len(payers)), p)
