@@ -83,8 +83,8 @@ func minor(v int64) string {
 // figures are what the browser read on a node's pages.
 type figures struct {
 	StateHash, TotalFunds, Pool string
-	Balances, Shares, Nets     map[string]string
-	Transfers                  []string
+	Balances, Shares, Nets      map[string]string
+	Transfers                   []string
 }
 
 // browser drives one headless chromium for the test, and saves a
