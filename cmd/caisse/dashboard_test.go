@@ -383,6 +383,20 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	br.run("light", emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "light"}}))
 
+	// With JavaScript off, the pages show the same figures.
+	br.run("scripts off", emulation.SetScriptExecutionDisabled(true))
+	br.visit(aWeb+"/", "noscript-overview")
+	if got := br.text("#total-funds"); got != fa.TotalFunds {
+		t.Errorf("JavaScript off: total funds %q, want %q", got, fa.TotalFunds)
+	}
+	br.visit(aWeb+"/caisses/"+first+"?kind=disbursement", "noscript-caisse-filtered")
+	var disb int
+	br.run("count", chromedp.Evaluate(`document.querySelectorAll("#entries tbody tr[data-seq]").length`, &disb))
+	if disb != 1 {
+		t.Errorf("JavaScript off, disbursements of a caisse: %d rows, want 1", disb)
+	}
+	br.run("scripts on", emulation.SetScriptExecutionDisabled(false))
+
 	// The same figures from another node of the federation.
 	fb := br.read(bWeb, "b")
 	if fmt.Sprint(fa) != fmt.Sprint(fb) {
