@@ -133,6 +133,11 @@ func errorInterceptor(log *slog.Logger) grpc.UnaryServerInterceptor {
 	}
 }
 
+// NewOperator returns the operator service of b, as the socket serves it,
+// for callers in the same process (the dashboard's JSON API). Its errors
+// are the backend's, unmapped: pass them to Status.
+func NewOperator(b Backend) rpcv1.OperatorServer { return &operator{b: b} }
+
 // operator adapts a Backend to the generated server interface.
 type operator struct {
 	rpcv1.UnimplementedOperatorServer
