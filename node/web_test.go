@@ -377,6 +377,7 @@ func TestWebRulesAndVotes(t *testing.T) {
 			`data-hash="` + open.GetEntry().GetHash() + `"`, "Change the rules from 2027-01", `<td class="num from">10%</td><td class="num to">15%</td>`,
 			`<span class="deadline">2026-12</span>`, `0 of 1 caisses voted; quorum 50%: 1`, `0 of 12 members voted; quorum 50%: 6`,
 			`class="meter short"`, `Not voted: <span class="not-voted">Caisse de test</span>`,
+			"Not adopted yet: it lacks the quorum by caisses (1 more to vote), and the majority by caisses, and the quorum by members (6 more to vote)",
 			// Past outcomes, latest first.
 			`id="p-` + adopted.GetEntry().GetHash() + `"`, "Excuse Caisse de test from closing 2026-11", "adopted"}},
 		{"/rules?period=2026-12", []string{`id="version">2<`, `id="levy">12%<`, "in force from 2026-12: adopted by proposal", `id="rate-eviction">300.00<`}},

@@ -62,14 +62,15 @@ type tally struct {
 // proposalCard is one proposal with its counts.
 type proposalCard struct {
 	*rpcv1.ProposalView
-	Title       string
-	AuthorName  string
-	Counts      []tally
-	Changes     []ruleChange
-	NotVoted    []string
-	Closed      []string
-	Ballots     []ballotRow
-	Description string
+	Title      string
+	AuthorName string
+	Counts     []tally
+	Changes    []ruleChange
+	NotVoted   []string
+	Closed     []string
+	Ballots    []ballotRow
+	// Short lists what an open proposal still lacks to be adopted.
+	Short []string
 }
 
 type ballotRow struct {
@@ -315,6 +316,17 @@ func (h *Handler) proposalCard(p *rpcv1.ProposalView, inForce *rpcv1.Rules, b ba
 			p.GetQuorumBp(), p.GetMajorityBp(), true),
 		count("members", p.GetYesMembers(), p.GetNoMembers(), p.GetAbstainMembers(), p.GetEligibleMembers(),
 			p.GetQuorumBp(), p.GetMajorityBp(), p.GetEligibleMembers() > 0),
+	}
+	for _, t := range c.Counts {
+		if !t.Applies {
+			continue
+		}
+		if !t.QuorumMet {
+			c.Short = append(c.Short, fmt.Sprintf("the quorum by %s (%d more to vote)", t.By, t.QuorumNeeded-t.Cast))
+		}
+		if !t.MajorityMet {
+			c.Short = append(c.Short, "the majority by "+t.By)
+		}
 	}
 	for _, id := range p.GetNotVoted() {
 		c.NotVoted = append(c.NotVoted, nameOf(names, id))
