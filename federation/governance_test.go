@@ -1,6 +1,8 @@
 package federation_test
 
 import (
+	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -176,6 +178,12 @@ func TestDecisions(t *testing.T) {
 					Choice: choiceOf(tc.votes[i].choice), Seq: votes[i].Seq(), Time: votes[i].Time()})
 			}
 			sortBallots(want.Ballots)
+			for who, vt := range tm.voters() {
+				if _, voted := tc.ballots[who]; !voted {
+					want.NotVoted = append(want.NotVoted, vt.id)
+				}
+			}
+			slices.SortFunc(want.NotVoted, func(a, b ledger.Author) int { return bytes.Compare(a[:], b[:]) })
 			got, ok := s.Proposal(p.Hash())
 			if !ok {
 				t.Fatal("Proposal: not found")

@@ -149,7 +149,11 @@ type Proposal struct {
 	// Ballots are the votes that count: each eligible member's last vote
 	// before the decision, sorted by voter.
 	Ballots []Ballot
-	Outcome Outcome
+	// NotVoted lists the members of the electorate without a ballot,
+	// sorted; those among them that closed the deadline period can no
+	// longer vote, and ClosedWithout lists them.
+	NotVoted, ClosedWithout []ledger.Author
+	Outcome                 Outcome
 	// Decided is the time of the vote that decided it; zero while open,
 	// and for a void proposal.
 	Decided ledger.HLC
@@ -359,6 +363,16 @@ func (ps *proposalState) view() Proposal {
 		b := ps.votes[v]
 		p.Ballots = append(p.Ballots, Ballot{Voter: v, Choice: choiceName(b.choice), Seq: b.seq, Time: b.time})
 	}
+	for k := range ps.weight {
+		if _, voted := ps.votes[k]; !voted {
+			p.NotVoted = append(p.NotVoted, k)
+			if ps.closed[k] {
+				p.ClosedWithout = append(p.ClosedWithout, k)
+			}
+		}
+	}
+	slices.SortFunc(p.NotVoted, compareAuthors)
+	slices.SortFunc(p.ClosedWithout, compareAuthors)
 	return p
 }
 

@@ -3,6 +3,7 @@ package federation_test
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -177,6 +178,14 @@ func TestDeadline(t *testing.T) {
 	got, _ := s.Proposal(p.Hash())
 	if got.Outcome != federation.OutcomeOpen || got.Closed != 1 {
 		t.Fatalf("after A closed the deadline: %s, closed %d; want open (B may still say yes), 1", got.Outcome, got.Closed)
+	}
+	wantNot := []ledger.Author{tm.A.id, tm.B.id}
+	slices.SortFunc(wantNot, func(a, b ledger.Author) int { return bytes.Compare(a[:], b[:]) })
+	if diff := gocmp.Diff(wantNot, got.NotVoted); diff != "" {
+		t.Errorf("not voted (-want +got):\n%s", diff)
+	}
+	if diff := gocmp.Diff([]ledger.Author{tm.A.id}, got.ClosedWithout); diff != "" {
+		t.Errorf("closed without voting (-want +got):\n%s", diff)
 	}
 	// A's vote after its close does not count.
 	mustApply(t, s, tm.A.next(t, vote(p, yes)))

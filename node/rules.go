@@ -86,6 +86,16 @@ func proposalRPC(p federation.Proposal, names map[ledger.Author]string) *rpcv1.P
 		QuorumBp: p.Quorum, MajorityBp: p.Majority, EligibleMembers: p.EligibleMembers, YesMembers: p.YesMembers,
 		NoMembers: p.NoMembers, AbstainMembers: p.AbstainMembers, Closed: uint32(p.Closed),
 		Made: hlcRFC3339(p.Time), Decided: hlcRFC3339(p.Decided)}
+	for _, b := range p.Ballots {
+		v.Ballots = append(v.Ballots, &rpcv1.BallotView{Voter: string(b.Voter.ID()), VoterName: names[b.Voter],
+			Choice: string(b.Choice), Time: hlcRFC3339(b.Time)})
+	}
+	for _, k := range p.NotVoted {
+		v.NotVoted = append(v.NotVoted, string(k.ID()))
+	}
+	for _, k := range p.ClosedWithout {
+		v.ClosedWithout = append(v.ClosedWithout, string(k.ID()))
+	}
 	if p.Action == federation.ActionRules {
 		v.Rules = rulesToRPC(p.Rules)
 	} else {

@@ -78,7 +78,7 @@ func TestWebPages(t *testing.T) {
 		{"/caisses/" + self, []string{"✓ verified", `role="img"`, "<desc", "three strike days", "/api/v1/entries/" + self + "/2"}},
 		{"/caisses/" + string(n.self.ID()) + "?period=2026-10&kind=contribution", []string{"120.50", "80.00"}},
 		{"/caisses/" + self + "/entries/2", []string{"contribution", "120.50", "✓ verifies"}},
-		{"/rules", []string{"10%", "Quorum", "the charter"}},
+		{"/rules", []string{`id="levy">10%<`, "Quorum", "the charter's rules", "No open proposal."}},
 		{"/redistribution", []string{"/redistribution/2026-10", "final", `aria-label="The federation&#39;s pool per period"`}},
 		{"/redistribution/2026-10", []string{"Final", "Who pays whom"}},
 		{"/redistribution/2026-11", []string{"Provisional"}},
@@ -143,6 +143,10 @@ func TestWebErrors(t *testing.T) {
 		{"/api/v1/status?verbose=1", 400, "this call takes none"},
 		{"/api/v1/contribute", 404, "no read call"},
 		{"/api/v1/verify", 404, "no read call"},
+		{"/api/v1/settle", 404, "no read call"},
+		{"/api/v1/settlements?period=later", 400, "period"},
+		{"/api/v1/rules?period=2026-13", 400, "period"},
+		{"/api/v1/proposals?open=maybe", 400, "open"},
 		{"/api/v1/entries/" + self + "/999", 404, "no entry"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
@@ -165,14 +169,17 @@ func TestWebReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
-		for _, path := range []string{"/", "/caisses", "/api/v1/status", "/api/v1/contribute", "/api/v1/close-period", "/api/v1/vote", "/api/v1/init"} {
+		for _, path := range []string{"/", "/caisses", "/api/v1/status", "/api/v1/contribute", "/api/v1/close-period", "/api/v1/vote", "/api/v1/init",
+			"/api/v1/propose", "/api/v1/settle", "/api/v1/ack", "/api/v1/settlements"} {
 			resp, _ := webGet(t, h, method, path)
 			if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
 				t.Errorf("%s %s: %d (Allow %q), want 405", method, path, resp.StatusCode, resp.Header.Get("Allow"))
 			}
 		}
 	}
-	for _, path := range []string{"/api/v1/contribute?amount=10&period=2026-11", "/api/v1/close-period?period=2026-11", "/api/v1/propose"} {
+	for _, path := range []string{"/api/v1/contribute?amount=10&period=2026-11", "/api/v1/close-period?period=2026-11", "/api/v1/propose",
+		"/api/v1/propose?action=rules&effective=2027-01", "/api/v1/vote?proposal=00000000&choice=yes",
+		"/api/v1/settle?period=2026-10&payee=" + n.self.String() + "&amount=1", "/api/v1/ack?settlement=00000000"} {
 		if resp, _ := webGet(t, h, "GET", path); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", path, resp.StatusCode)
 		}
@@ -253,7 +260,8 @@ func TestWebAPI(t *testing.T) {
 	}
 
 	_, body = webGet(t, h, "GET", "/api/v1/")
-	for _, p := range []string{"/api/v1/status", "/api/v1/list-entries", "/api/v1/period-status", "/api/v1/redistribution"} {
+	for _, p := range []string{"/api/v1/status", "/api/v1/list-entries", "/api/v1/period-status", "/api/v1/redistribution",
+		"/api/v1/rules", "/api/v1/proposals", "/api/v1/settlements"} {
 		if !strings.Contains(body, p) {
 			t.Errorf("the API index lacks %s", p)
 		}
@@ -280,5 +288,120 @@ func TestWebCORS(t *testing.T) {
 	defer n.Close()
 	if _, err := n.webHandler(); err == nil || !strings.Contains(err.Error(), "scheme://host") {
 		t.Fatalf("an origin without a scheme: %v", err)
+	}
+}
+
+// TestWebRulesAndVotes adopts a rule change and an excuse by the single
+// member's vote, leaves a second rule change open, and reads them on the
+// rules page, the redistribution page and the JSON API.
+func TestWebRulesAndVotes(t *testing.T) {
+	n, b, h := webNode(t)
+	ctx := context.Background()
+	st, err := b.Status(ctx, &rpcv1.StatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	levy := func(bp uint32) *rpcv1.Rules {
+		r := proto.Clone(st.GetRules()).(*rpcv1.Rules)
+		r.LevyBp = bp
+		r.Rates["eviction"] = 30000
+		return r
+	}
+	adopted, err := b.Propose(ctx, &rpcv1.ProposeRequest{Action: "rules", Rules: levy(1200), Effective: "2026-12", Vote: "yes", Note: "plus solidaire"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Propose(ctx, &rpcv1.ProposeRequest{Action: "excuse", Node: n.self.String(), Period: "2026-11", Vote: "yes"}); err != nil {
+		t.Fatal(err)
+	}
+	open, err := b.Propose(ctx, &rpcv1.ProposeRequest{Action: "rules", Rules: levy(1500), Effective: "2027-01", Deadline: "2026-12"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The JSON API answers as the operator service does.
+	for _, tc := range []struct {
+		path string
+		want proto.Message
+		got  proto.Message
+		call func() (proto.Message, error)
+	}{
+		{"/api/v1/rules?period=2026-12", &rpcv1.RulesResponse{}, &rpcv1.RulesResponse{}, func() (proto.Message, error) {
+			return b.Rules(ctx, &rpcv1.RulesRequest{Period: "2026-12"})
+		}},
+		{"/api/v1/proposals?open=true", &rpcv1.ProposalsResponse{}, &rpcv1.ProposalsResponse{}, func() (proto.Message, error) {
+			return b.Proposals(ctx, &rpcv1.ProposalsRequest{Open: true})
+		}},
+		{"/api/v1/settlements?period=2026-10", &rpcv1.SettlementsResponse{}, &rpcv1.SettlementsResponse{}, func() (proto.Message, error) {
+			return b.Settlements(ctx, &rpcv1.SettlementsRequest{Period: "2026-10"})
+		}},
+	} {
+		want, err := tc.call()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, body := webGet(t, h, "GET", tc.path)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d\n%s", tc.path, resp.StatusCode, body)
+		}
+		if err := protojson.Unmarshal([]byte(body), tc.got); err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		if !proto.Equal(want, tc.got) {
+			t.Errorf("%s over HTTP:\n%v\nwant\n%v", tc.path, tc.got, want)
+		}
+	}
+	var rules rpcv1.RulesResponse
+	_, body := webGet(t, h, "GET", "/api/v1/rules?period=2026-12")
+	protojson.Unmarshal([]byte(body), &rules)
+	if rules.GetInForce().GetVersion() != 2 || rules.GetInForce().GetAdoptedBy() != adopted.GetEntry().GetHash() || len(rules.GetHistory()) != 2 {
+		t.Fatalf("rules for 2026-12: %v", &rules)
+	}
+	var props rpcv1.ProposalsResponse
+	_, body = webGet(t, h, "GET", "/api/v1/proposals?open=1")
+	protojson.Unmarshal([]byte(body), &props)
+	if len(props.GetProposals()) != 1 || props.GetProposals()[0].GetHash() != open.GetEntry().GetHash() ||
+		len(props.GetProposals()[0].GetNotVoted()) != 1 || props.GetProposals()[0].GetEligibleMembers() != 12 {
+		t.Fatalf("open proposals: %v", &props)
+	}
+
+	self := string(n.self.ID())
+	for _, tc := range []struct {
+		path string
+		want []string
+	}{
+		// 2026-11, the node's month: the charter's rules, version 2 to come.
+		{"/rules", []string{`id="version">1<`, `id="levy">10%<`, "Version 2, adopted on", "in force from 2026-12: Levy 10% → 12%; Rate: eviction none → 300.00",
+			`data-version="2"`, "#p-" + adopted.GetEntry().GetHash(), "Levy: 10% → 12%",
+			// The open change, against the rules in force, and its counts.
+			`data-hash="` + open.GetEntry().GetHash() + `"`, "Change the rules from 2027-01", `<td class="num from">10%</td><td class="num to">15%</td>`,
+			`<span class="deadline">2026-12</span>`, `0 of 1 caisses voted; quorum 50%: 1`, `0 of 12 members voted; quorum 50%: 6`,
+			`class="meter short"`, `Not voted: <span class="not-voted">Caisse de test</span>`,
+			"Not adopted yet: it lacks the quorum by caisses (1 more to vote), and the majority by caisses, and the quorum by members (6 more to vote)",
+			// Past outcomes, latest first.
+			`id="p-` + adopted.GetEntry().GetHash() + `"`, "Excuse Caisse de test from closing 2026-11", "adopted"}},
+		{"/rules?period=2026-12", []string{`id="version">2<`, `id="levy">12%<`, "in force from 2026-12: adopted by proposal", `id="rate-eviction">300.00<`}},
+		{"/redistribution/2026-11", []string{"Final: every member closed the period, or was excused", `<tr data-id="` + self + `">`, `<span class="tag excused">excused</span>`,
+			"No settlement recorded for 2026-11"}},
+		{"/redistribution/2026-10", []string{`<table id="transfers">`, "No transfer.", `<table id="settlements">`}},
+		{"/", []string{`<dd class="num"><a href="/rules">1</a></dd>`}},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			resp, body := webGet(t, h, "GET", tc.path)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d\n%s", resp.StatusCode, body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+			if strings.Contains(body, "style=") {
+				t.Error("inline style: the CSP forbids it")
+			}
+		})
+	}
+	if resp, body := webGet(t, h, "GET", "/rules?period=soon"); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "parameter period") {
+		t.Errorf("/rules?period=soon: %d\n%s", resp.StatusCode, body)
 	}
 }

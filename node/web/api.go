@@ -26,7 +26,8 @@ import (
 // /api/v1/<name in kebab case>: those that only read. Verify is left out
 // (it re-verifies the whole store: too heavy to offer to every reader), and
 // Export streams (caisse export serves it).
-var ReadMethods = []string{"Status", "ListEntries", "Balances", "Members", "Peers", "Gossip", "PeriodStatus", "Redistribution"}
+var ReadMethods = []string{"Status", "ListEntries", "Balances", "Members", "Peers", "Gossip", "PeriodStatus", "Redistribution",
+	"Rules", "Proposals", "Settlements"}
 
 // private are response fields that stay on the node: member names from the
 // local register, and the data directory's path (it may hold a user name).

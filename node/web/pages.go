@@ -51,8 +51,9 @@ var funcs = template.FuncMap{
 		s := strconv.FormatFloat(float64(bp)/100, 'f', 2, 64)
 		return strings.TrimSuffix(strings.TrimSuffix(s, "0"), ".0") + "%"
 	},
-	"neg":  func(v int64) bool { return v < 0 },
-	"path": url.PathEscape,
+	"neg":     func(v int64) bool { return v < 0 },
+	"path":    url.PathEscape,
+	"rfc3339": rfc3339,
 }
 
 func parsePages() (*pageSet, error) {
@@ -245,6 +246,7 @@ type overviewData struct {
 	Healthy  bool
 	States   []stateCount
 	Total    *rpcv1.Balance
+	Funds    funds
 	Period   string
 	Closes   *rpcv1.PeriodStatusResponse
 	Waiting  []string
@@ -296,7 +298,7 @@ func (h *Handler) overview(r *http.Request, b base) (string, any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	d.Total, d.Caisses = bal.GetTotal(), len(bal.GetCaisses())
+	d.Total, d.Caisses, d.Funds = bal.GetTotal(), len(bal.GetCaisses()), sumFunds(bal)
 	d.Period = h.currentPeriod(bal)
 	if d.Closes, err = h.cfg.Operator.PeriodStatus(ctx, &rpcv1.PeriodStatusRequest{Period: d.Period}); err != nil {
 		return "", nil, err
@@ -306,23 +308,38 @@ func (h *Handler) overview(r *http.Request, b base) (string, any, error) {
 			d.Waiting = append(d.Waiting, c.GetName())
 		}
 	}
-	mem, err := h.cfg.Operator.Members(ctx, &rpcv1.MembersRequest{})
+	open, err := h.cfg.Operator.Proposals(ctx, &rpcv1.ProposalsRequest{Open: true})
 	if err != nil {
 		return "", nil, err
 	}
-	for _, p := range mem.GetProposals() {
-		if p.GetStatus() == "open" {
-			d.Proposal++
-		}
-	}
+	d.Proposal = len(open.GetProposals())
 	return "overview", d, nil
+}
+
+// funds sums the caisses' funds after settlements: their balances, less
+// the settlements they paid, plus those they received and acknowledged.
+// Paid and not yet acknowledged is money in transit, in no caisse's funds.
+type funds struct {
+	Funds, SettledOut, SettledIn, InTransit int64
+}
+
+func sumFunds(bal *rpcv1.BalancesResponse) funds {
+	var f funds
+	for _, c := range bal.GetCaisses() {
+		f.Funds += c.GetFunds()
+		f.SettledOut += c.GetSettledOut()
+		f.SettledIn += c.GetSettledIn()
+	}
+	f.InTransit = f.SettledOut - f.SettledIn
+	return f
 }
 
 // Caisses.
 
 type caisseRow struct {
 	ID, Key, Name, Status string
-	Balance               int64
+	Balance, Funds        int64
+	SettledOut, SettledIn int64
 	In, Out               int64
 	Members               uint64
 	Need, Due, Share      int64
@@ -335,6 +352,7 @@ type caissesData struct {
 	LastFinal string
 	Rows      []caisseRow
 	Total     *rpcv1.Balance
+	Funds     funds
 }
 
 func (h *Handler) caisses(r *http.Request, b base) (string, any, error) {
@@ -351,7 +369,7 @@ func (h *Handler) caisses(r *http.Request, b base) (string, any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	d := caissesData{base: b, Period: h.currentPeriod(bal), Total: bal.GetTotal()}
+	d := caissesData{base: b, Period: h.currentPeriod(bal), Total: bal.GetTotal(), Funds: sumFunds(bal)}
 	red, st, err := h.lastFinal(ctx, periods(bal))
 	if err != nil {
 		return "", nil, err
@@ -369,7 +387,8 @@ func (h *Handler) caisses(r *http.Request, b base) (string, any, error) {
 		}
 		row := caisseRow{ID: m.GetId(), Key: m.GetKey(), Name: m.GetName(), Status: m.GetStatus()}
 		if c := byKey[m.GetKey()]; c != nil {
-			row.Balance = c.GetTotal().GetBalance()
+			row.Balance, row.Funds = c.GetTotal().GetBalance(), c.GetFunds()
+			row.SettledOut, row.SettledIn = c.GetSettledOut(), c.GetSettledIn()
 			for _, p := range c.GetPeriods() {
 				if p.GetPeriod() == d.Period {
 					row.In, row.Out = p.GetBalance().GetContributed(), p.GetBalance().GetDisbursed()
@@ -403,6 +422,7 @@ type caisseData struct {
 	base
 	Member         *rpcv1.MemberView
 	Total          *rpcv1.Balance
+	Funds          *rpcv1.CaisseBalance
 	BalanceChart   template.HTML
 	FlowChart      template.HTML
 	Entries        []entryRow
@@ -519,7 +539,7 @@ func (h *Handler) caisse(r *http.Request, b base) (string, any, error) {
 	}
 	b.Title, b.Nav = m.GetName(), "caisses"
 	d := caisseData{base: b, Member: m, Filter: f, Filtered: f.any(), Kinds: kinds,
-		Categories: uniq(append(ledger.ContributionCategories(), ledger.DisbursementCategories()...)), Total: &rpcv1.Balance{}}
+		Categories: uniq(append(ledger.ContributionCategories(), ledger.DisbursementCategories()...)), Total: &rpcv1.Balance{}, Funds: &rpcv1.CaisseBalance{}}
 	bal, err := h.cfg.Operator.Balances(ctx, &rpcv1.BalancesRequest{})
 	if err != nil {
 		return "", nil, err
@@ -531,7 +551,7 @@ func (h *Handler) caisse(r *http.Request, b base) (string, any, error) {
 		if c.GetId() != m.GetKey() {
 			continue
 		}
-		d.Total, d.CategoryTotals, d.PeriodTotals = c.GetTotal(), c.GetCategories(), c.GetPeriods()
+		d.Total, d.CategoryTotals, d.PeriodTotals, d.Funds = c.GetTotal(), c.GetCategories(), c.GetPeriods(), c
 		var run int64
 		for _, p := range c.GetPeriods() {
 			run += p.GetBalance().GetBalance()
@@ -655,83 +675,7 @@ func (h *Handler) entryPage(r *http.Request, b base) (string, any, error) {
 		Raw: fmt.Sprintf("/api/v1/entries/%s/%d", m.GetKey(), seq)}, nil
 }
 
-// Rules and votes.
-
-type proposalRow struct {
-	*rpcv1.ProposalView
-	Cast, QuorumNeeded int
-	QuorumMet          bool
-	YesPct, NeedPct    string
-	MajorityMet        bool
-}
-
-type rulesData struct {
-	base
-	Rules   *rpcv1.Rules
-	Rates   []rateRow
-	Reserve string
-	History []ruleChange
-	Open    []proposalRow
-	Past    []proposalRow
-}
-
-type rateRow struct {
-	Unit  string
-	Value int64
-}
-
-// ruleChange is one version of the rule set: today the charter's; the
-// rules' own RPC will list the changes adopted by vote.
-type ruleChange struct {
-	Since, How string
-}
-
-func (h *Handler) rules(r *http.Request, b base) (string, any, error) {
-	if _, err := checkQuery(r); err != nil {
-		return "", nil, err
-	}
-	ctx := r.Context()
-	st, err := h.cfg.Operator.Status(ctx, &rpcv1.StatusRequest{})
-	if err != nil {
-		return "", nil, err
-	}
-	mem, err := h.cfg.Operator.Members(ctx, &rpcv1.MembersRequest{})
-	if err != nil {
-		return "", nil, err
-	}
-	b.Title, b.Nav = "Rules and votes", "rules"
-	rules := st.GetRules()
-	d := rulesData{base: b, Rules: rules, History: []ruleChange{{Since: "the charter", How: "the federation's founding entry"}}}
-	for _, u := range slices.Sorted(mapsKeys(rules.GetRates())) {
-		d.Rates = append(d.Rates, rateRow{u, rules.GetRates()[u]})
-	}
-	d.Reserve = "none"
-	for _, m := range mem.GetMembers() {
-		if rules.GetReserveHolder() != "" && m.GetKey() == rules.GetReserveHolder() {
-			d.Reserve = m.GetName()
-		}
-	}
-	for _, p := range mem.GetProposals() {
-		row := proposalRow{ProposalView: p}
-		row.Cast = int(p.GetYes() + p.GetNo() + p.GetAbstain())
-		q := uint64(rules.GetQuorumBp()) * uint64(p.GetEligible())
-		row.QuorumNeeded = int((q + ledger.BasisPoints - 1) / ledger.BasisPoints)
-		row.QuorumMet = uint64(row.Cast)*ledger.BasisPoints >= q
-		row.NeedPct = funcs["bp"].(func(uint32) string)(rules.GetMajorityBp())
-		if yn := p.GetYes() + p.GetNo(); yn > 0 {
-			row.YesPct = strconv.FormatFloat(100*float64(p.GetYes())/float64(yn), 'f', 1, 64) + "%"
-			row.MajorityMet = uint64(p.GetYes())*ledger.BasisPoints >= uint64(rules.GetMajorityBp())*uint64(yn) && p.GetYes() > 0
-		} else {
-			row.YesPct = "no yes or no yet"
-		}
-		if p.GetStatus() == "open" {
-			d.Open = append(d.Open, row)
-		} else {
-			d.Past = append(d.Past, row)
-		}
-	}
-	return "rules", d, nil
-}
+// Rules and votes: votes.go.
 
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 	return func(yield func(string) bool) {
@@ -793,18 +737,42 @@ func (h *Handler) redistributions(r *http.Request, b base) (string, any, error) 
 
 type transferRow struct {
 	*rpcv1.TransferView
-	State string
+	// State is provisional, owed, late, part paid, paid (not all of it
+	// acknowledged yet) or acknowledged; Class its colour.
+	State, Class string
 }
 
 type redistributionData struct {
 	base
-	Red       *rpcv1.RedistributionResponse
-	Waiting   []string
-	Transfers []transferRow
-	Flow      template.HTML
-	SumShare  int64
-	SumDue    int64
-	SumNet    int64
+	Red         *rpcv1.RedistributionResponse
+	Status      *rpcv1.PeriodStatusResponse
+	Waiting     []string
+	Transfers   []transferRow
+	Settlements []*rpcv1.SettlementView
+	Flow        template.HTML
+	SumShare    int64
+	SumDue      int64
+	SumNet      int64
+	SumOwed     int64
+	SumPaid     int64
+	SumAcked    int64
+}
+
+// transferState says where a transfer of a plan stands.
+func transferState(t *rpcv1.TransferView, final bool) (state, class string) {
+	switch {
+	case !final:
+		return "provisional", "muted"
+	case t.GetAcknowledged() >= t.GetAmount():
+		return "acknowledged", "ok"
+	case t.GetPaid() >= t.GetAmount():
+		return "paid, awaiting acknowledgement", "ok"
+	case t.GetLate():
+		return "late", "bad"
+	case t.GetPaid() > 0:
+		return "part paid", "warn"
+	}
+	return "owed", "warn"
 }
 
 func (h *Handler) redistribution(r *http.Request, b base) (string, any, error) {
@@ -846,16 +814,21 @@ func (h *Handler) redistribution(r *http.Request, b base) (string, any, error) {
 		d.SumDue += c.GetDue()
 		d.SumNet += c.GetNet()
 	}
+	if d.Status, err = h.cfg.Operator.PeriodStatus(ctx, &rpcv1.PeriodStatusRequest{Period: string(p)}); err != nil {
+		return "", nil, err
+	}
+	set, err := h.cfg.Operator.Settlements(ctx, &rpcv1.SettlementsRequest{Period: string(p)})
+	if err != nil {
+		return "", nil, err
+	}
+	d.Settlements = set.GetSettlements()
 	var edges []flowEdge
-	for _, t := range red.GetTransfers() {
-		// Settlements (paid, acknowledged, late) come from the ledger's
-		// settlement entries; until they are recorded, a final plan's
-		// transfers are owed.
-		state := "owed"
-		if !red.GetFinal() {
-			state = "provisional"
-		}
-		d.Transfers = append(d.Transfers, transferRow{TransferView: t, State: state})
+	for _, t := range set.GetTransfers() {
+		state, class := transferState(t, set.GetFinal())
+		d.Transfers = append(d.Transfers, transferRow{TransferView: t, State: state, Class: class})
+		d.SumOwed += t.GetAmount()
+		d.SumPaid += t.GetPaid()
+		d.SumAcked += t.GetAcknowledged()
 		edges = append(edges, flowEdge{From: t.GetFromName(), To: t.GetToName(), Amount: t.GetAmount()})
 	}
 	d.Flow = flow{ID: "flow", Title: "Who pays whom for " + string(p), Transfers: edges, Exp: b.Exp, Currency: b.Currency}.SVG()

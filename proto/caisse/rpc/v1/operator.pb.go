@@ -1434,8 +1434,15 @@ type ProposalView struct {
 	// voting.
 	Closed uint32 `protobuf:"varint,22,opt,name=closed,proto3" json:"closed,omitempty"`
 	// made and decided are times (RFC 3339); decided is empty while open.
-	Made          string `protobuf:"bytes,23,opt,name=made,proto3" json:"made,omitempty"`
-	Decided       string `protobuf:"bytes,24,opt,name=decided,proto3" json:"decided,omitempty"`
+	Made    string `protobuf:"bytes,23,opt,name=made,proto3" json:"made,omitempty"`
+	Decided string `protobuf:"bytes,24,opt,name=decided,proto3" json:"decided,omitempty"`
+	// ballots are the votes that count, sorted by voter.
+	Ballots []*BallotView `protobuf:"bytes,25,rep,name=ballots,proto3" json:"ballots,omitempty"`
+	// not_voted lists the ids of the eligible members without a ballot;
+	// closed_without those of them that closed the deadline period, and can
+	// no longer vote.
+	NotVoted      []string `protobuf:"bytes,26,rep,name=not_voted,json=notVoted,proto3" json:"not_voted,omitempty"`
+	ClosedWithout []string `protobuf:"bytes,27,rep,name=closed_without,json=closedWithout,proto3" json:"closed_without,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1638,6 +1645,98 @@ func (x *ProposalView) GetDecided() string {
 	return ""
 }
 
+func (x *ProposalView) GetBallots() []*BallotView {
+	if x != nil {
+		return x.Ballots
+	}
+	return nil
+}
+
+func (x *ProposalView) GetNotVoted() []string {
+	if x != nil {
+		return x.NotVoted
+	}
+	return nil
+}
+
+func (x *ProposalView) GetClosedWithout() []string {
+	if x != nil {
+		return x.ClosedWithout
+	}
+	return nil
+}
+
+type BallotView struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// voter is the member's id.
+	Voter     string `protobuf:"bytes,1,opt,name=voter,proto3" json:"voter,omitempty"`
+	VoterName string `protobuf:"bytes,2,opt,name=voter_name,json=voterName,proto3" json:"voter_name,omitempty"`
+	// choice: yes, no or abstain.
+	Choice string `protobuf:"bytes,3,opt,name=choice,proto3" json:"choice,omitempty"`
+	// time (RFC 3339) of the vote's entry.
+	Time          string `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BallotView) Reset() {
+	*x = BallotView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BallotView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BallotView) ProtoMessage() {}
+
+func (x *BallotView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BallotView.ProtoReflect.Descriptor instead.
+func (*BallotView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *BallotView) GetVoter() string {
+	if x != nil {
+		return x.Voter
+	}
+	return ""
+}
+
+func (x *BallotView) GetVoterName() string {
+	if x != nil {
+		return x.VoterName
+	}
+	return ""
+}
+
+func (x *BallotView) GetChoice() string {
+	if x != nil {
+		return x.Choice
+	}
+	return ""
+}
+
+func (x *BallotView) GetTime() string {
+	if x != nil {
+		return x.Time
+	}
+	return ""
+}
+
 type ForkView struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Author        string                 `protobuf:"bytes,1,opt,name=author,proto3" json:"author,omitempty"`
@@ -1650,7 +1749,7 @@ type ForkView struct {
 
 func (x *ForkView) Reset() {
 	*x = ForkView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1662,7 +1761,7 @@ func (x *ForkView) String() string {
 func (*ForkView) ProtoMessage() {}
 
 func (x *ForkView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1675,7 +1774,7 @@ func (x *ForkView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForkView.ProtoReflect.Descriptor instead.
 func (*ForkView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{22}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ForkView) GetAuthor() string {
@@ -1717,7 +1816,7 @@ type MembersResponse struct {
 
 func (x *MembersResponse) Reset() {
 	*x = MembersResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1729,7 +1828,7 @@ func (x *MembersResponse) String() string {
 func (*MembersResponse) ProtoMessage() {}
 
 func (x *MembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1742,7 +1841,7 @@ func (x *MembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersResponse.ProtoReflect.Descriptor instead.
 func (*MembersResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{23}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *MembersResponse) GetMembers() []*MemberView {
@@ -1774,7 +1873,7 @@ type PeersRequest struct {
 
 func (x *PeersRequest) Reset() {
 	*x = PeersRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1786,7 +1885,7 @@ func (x *PeersRequest) String() string {
 func (*PeersRequest) ProtoMessage() {}
 
 func (x *PeersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1799,7 +1898,7 @@ func (x *PeersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeersRequest.ProtoReflect.Descriptor instead.
 func (*PeersRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{24}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{25}
 }
 
 type PeerView struct {
@@ -1825,7 +1924,7 @@ type PeerView struct {
 
 func (x *PeerView) Reset() {
 	*x = PeerView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1837,7 +1936,7 @@ func (x *PeerView) String() string {
 func (*PeerView) ProtoMessage() {}
 
 func (x *PeerView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1850,7 +1949,7 @@ func (x *PeerView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerView.ProtoReflect.Descriptor instead.
 func (*PeerView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{25}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PeerView) GetId() string {
@@ -1939,7 +2038,7 @@ type PeersResponse struct {
 
 func (x *PeersResponse) Reset() {
 	*x = PeersResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1951,7 +2050,7 @@ func (x *PeersResponse) String() string {
 func (*PeersResponse) ProtoMessage() {}
 
 func (x *PeersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1964,7 +2063,7 @@ func (x *PeersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeersResponse.ProtoReflect.Descriptor instead.
 func (*PeersResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{26}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PeersResponse) GetPeers() []*PeerView {
@@ -1982,7 +2081,7 @@ type GossipRequest struct {
 
 func (x *GossipRequest) Reset() {
 	*x = GossipRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1994,7 +2093,7 @@ func (x *GossipRequest) String() string {
 func (*GossipRequest) ProtoMessage() {}
 
 func (x *GossipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2007,7 +2106,7 @@ func (x *GossipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GossipRequest.ProtoReflect.Descriptor instead.
 func (*GossipRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{27}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{28}
 }
 
 type HeadView struct {
@@ -2021,7 +2120,7 @@ type HeadView struct {
 
 func (x *HeadView) Reset() {
 	*x = HeadView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2033,7 +2132,7 @@ func (x *HeadView) String() string {
 func (*HeadView) ProtoMessage() {}
 
 func (x *HeadView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2046,7 +2145,7 @@ func (x *HeadView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeadView.ProtoReflect.Descriptor instead.
 func (*HeadView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{28}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *HeadView) GetAuthor() string {
@@ -2081,7 +2180,7 @@ type PeerFrontier struct {
 
 func (x *PeerFrontier) Reset() {
 	*x = PeerFrontier{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2093,7 +2192,7 @@ func (x *PeerFrontier) String() string {
 func (*PeerFrontier) ProtoMessage() {}
 
 func (x *PeerFrontier) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2106,7 +2205,7 @@ func (x *PeerFrontier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerFrontier.ProtoReflect.Descriptor instead.
 func (*PeerFrontier) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{29}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *PeerFrontier) GetPeer() string {
@@ -2144,7 +2243,7 @@ type GapView struct {
 
 func (x *GapView) Reset() {
 	*x = GapView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2156,7 +2255,7 @@ func (x *GapView) String() string {
 func (*GapView) ProtoMessage() {}
 
 func (x *GapView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2169,7 +2268,7 @@ func (x *GapView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapView.ProtoReflect.Descriptor instead.
 func (*GapView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{30}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GapView) GetAuthor() string {
@@ -2219,7 +2318,7 @@ type QueueView struct {
 
 func (x *QueueView) Reset() {
 	*x = QueueView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2231,7 +2330,7 @@ func (x *QueueView) String() string {
 func (*QueueView) ProtoMessage() {}
 
 func (x *QueueView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2244,7 +2343,7 @@ func (x *QueueView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueView.ProtoReflect.Descriptor instead.
 func (*QueueView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{31}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *QueueView) GetName() string {
@@ -2291,7 +2390,7 @@ type GossipResponse struct {
 
 func (x *GossipResponse) Reset() {
 	*x = GossipResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2303,7 +2402,7 @@ func (x *GossipResponse) String() string {
 func (*GossipResponse) ProtoMessage() {}
 
 func (x *GossipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2316,7 +2415,7 @@ func (x *GossipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GossipResponse.ProtoReflect.Descriptor instead.
 func (*GossipResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{32}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GossipResponse) GetVector() []*HeadView {
@@ -2378,7 +2477,7 @@ type InitRequest struct {
 
 func (x *InitRequest) Reset() {
 	*x = InitRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2390,7 +2489,7 @@ func (x *InitRequest) String() string {
 func (*InitRequest) ProtoMessage() {}
 
 func (x *InitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2403,7 +2502,7 @@ func (x *InitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitRequest.ProtoReflect.Descriptor instead.
 func (*InitRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{33}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *InitRequest) GetFederationName() string {
@@ -2460,7 +2559,7 @@ type Rules struct {
 
 func (x *Rules) Reset() {
 	*x = Rules{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2472,7 +2571,7 @@ func (x *Rules) String() string {
 func (*Rules) ProtoMessage() {}
 
 func (x *Rules) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2485,7 +2584,7 @@ func (x *Rules) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rules.ProtoReflect.Descriptor instead.
 func (*Rules) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{34}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Rules) GetLevyBp() uint32 {
@@ -2561,7 +2660,7 @@ type InitResponse struct {
 
 func (x *InitResponse) Reset() {
 	*x = InitResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2573,7 +2672,7 @@ func (x *InitResponse) String() string {
 func (*InitResponse) ProtoMessage() {}
 
 func (x *InitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2586,7 +2685,7 @@ func (x *InitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitResponse.ProtoReflect.Descriptor instead.
 func (*InitResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{35}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *InitResponse) GetFederationId() string {
@@ -2611,7 +2710,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2623,7 +2722,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2636,7 +2735,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{36}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{37}
 }
 
 type StatusResponse struct {
@@ -2680,7 +2779,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2692,7 +2791,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2705,7 +2804,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{37}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *StatusResponse) GetNodeId() string {
@@ -2863,7 +2962,7 @@ type CatchUp struct {
 
 func (x *CatchUp) Reset() {
 	*x = CatchUp{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2875,7 +2974,7 @@ func (x *CatchUp) String() string {
 func (*CatchUp) ProtoMessage() {}
 
 func (x *CatchUp) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2888,7 +2987,7 @@ func (x *CatchUp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatchUp.ProtoReflect.Descriptor instead.
 func (*CatchUp) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{38}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CatchUp) GetPeer() string {
@@ -2936,7 +3035,7 @@ type Currency struct {
 
 func (x *Currency) Reset() {
 	*x = Currency{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2948,7 +3047,7 @@ func (x *Currency) String() string {
 func (*Currency) ProtoMessage() {}
 
 func (x *Currency) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2961,7 +3060,7 @@ func (x *Currency) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Currency.ProtoReflect.Descriptor instead.
 func (*Currency) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{39}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Currency) GetCode() string {
@@ -2996,7 +3095,7 @@ type MemberRef struct {
 
 func (x *MemberRef) Reset() {
 	*x = MemberRef{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3008,7 +3107,7 @@ func (x *MemberRef) String() string {
 func (*MemberRef) ProtoMessage() {}
 
 func (x *MemberRef) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3021,7 +3120,7 @@ func (x *MemberRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberRef.ProtoReflect.Descriptor instead.
 func (*MemberRef) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{40}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *MemberRef) GetRef() isMemberRef_Ref {
@@ -3090,7 +3189,7 @@ type ContributeRequest struct {
 
 func (x *ContributeRequest) Reset() {
 	*x = ContributeRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3102,7 +3201,7 @@ func (x *ContributeRequest) String() string {
 func (*ContributeRequest) ProtoMessage() {}
 
 func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3115,7 +3214,7 @@ func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContributeRequest.ProtoReflect.Descriptor instead.
 func (*ContributeRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{41}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ContributeRequest) GetMember() *MemberRef {
@@ -3167,7 +3266,7 @@ type DisburseRequest struct {
 
 func (x *DisburseRequest) Reset() {
 	*x = DisburseRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3179,7 +3278,7 @@ func (x *DisburseRequest) String() string {
 func (*DisburseRequest) ProtoMessage() {}
 
 func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3192,7 +3291,7 @@ func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisburseRequest.ProtoReflect.Descriptor instead.
 func (*DisburseRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{42}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DisburseRequest) GetBeneficiary() *MemberRef {
@@ -3241,7 +3340,7 @@ type CorrectRequest struct {
 
 func (x *CorrectRequest) Reset() {
 	*x = CorrectRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3253,7 +3352,7 @@ func (x *CorrectRequest) String() string {
 func (*CorrectRequest) ProtoMessage() {}
 
 func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3266,7 +3365,7 @@ func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectRequest.ProtoReflect.Descriptor instead.
 func (*CorrectRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{43}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *CorrectRequest) GetSeq() uint64 {
@@ -3293,7 +3392,7 @@ type RecordResponse struct {
 
 func (x *RecordResponse) Reset() {
 	*x = RecordResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3305,7 +3404,7 @@ func (x *RecordResponse) String() string {
 func (*RecordResponse) ProtoMessage() {}
 
 func (x *RecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3318,7 +3417,7 @@ func (x *RecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResponse.ProtoReflect.Descriptor instead.
 func (*RecordResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{44}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RecordResponse) GetEntry() *EntryView {
@@ -3342,7 +3441,7 @@ type ListEntriesRequest struct {
 
 func (x *ListEntriesRequest) Reset() {
 	*x = ListEntriesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3354,7 +3453,7 @@ func (x *ListEntriesRequest) String() string {
 func (*ListEntriesRequest) ProtoMessage() {}
 
 func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3367,7 +3466,7 @@ func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{45}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListEntriesRequest) GetAuthor() string {
@@ -3402,7 +3501,7 @@ type ListEntriesResponse struct {
 
 func (x *ListEntriesResponse) Reset() {
 	*x = ListEntriesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3414,7 +3513,7 @@ func (x *ListEntriesResponse) String() string {
 func (*ListEntriesResponse) ProtoMessage() {}
 
 func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3427,7 +3526,7 @@ func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{46}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListEntriesResponse) GetEntries() []*EntryView {
@@ -3477,7 +3576,7 @@ type EntryView struct {
 
 func (x *EntryView) Reset() {
 	*x = EntryView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3489,7 +3588,7 @@ func (x *EntryView) String() string {
 func (*EntryView) ProtoMessage() {}
 
 func (x *EntryView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3502,7 +3601,7 @@ func (x *EntryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntryView.ProtoReflect.Descriptor instead.
 func (*EntryView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{47}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *EntryView) GetAuthor() string {
@@ -3634,7 +3733,7 @@ type BalancesRequest struct {
 
 func (x *BalancesRequest) Reset() {
 	*x = BalancesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3646,7 +3745,7 @@ func (x *BalancesRequest) String() string {
 func (*BalancesRequest) ProtoMessage() {}
 
 func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3659,7 +3758,7 @@ func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesRequest.ProtoReflect.Descriptor instead.
 func (*BalancesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{48}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *BalancesRequest) GetPeriod() string {
@@ -3682,7 +3781,7 @@ type BalancesResponse struct {
 
 func (x *BalancesResponse) Reset() {
 	*x = BalancesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3694,7 +3793,7 @@ func (x *BalancesResponse) String() string {
 func (*BalancesResponse) ProtoMessage() {}
 
 func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3707,7 +3806,7 @@ func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesResponse.ProtoReflect.Descriptor instead.
 func (*BalancesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{49}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *BalancesResponse) GetCurrency() *Currency {
@@ -3750,7 +3849,7 @@ type Balance struct {
 
 func (x *Balance) Reset() {
 	*x = Balance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3762,7 +3861,7 @@ func (x *Balance) String() string {
 func (*Balance) ProtoMessage() {}
 
 func (x *Balance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3775,7 +3874,7 @@ func (x *Balance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Balance.ProtoReflect.Descriptor instead.
 func (*Balance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{50}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *Balance) GetContributed() int64 {
@@ -3819,7 +3918,7 @@ type CaisseBalance struct {
 
 func (x *CaisseBalance) Reset() {
 	*x = CaisseBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3831,7 +3930,7 @@ func (x *CaisseBalance) String() string {
 func (*CaisseBalance) ProtoMessage() {}
 
 func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3844,7 +3943,7 @@ func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaisseBalance.ProtoReflect.Descriptor instead.
 func (*CaisseBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{51}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *CaisseBalance) GetId() string {
@@ -3915,7 +4014,7 @@ type CategoryAmount struct {
 
 func (x *CategoryAmount) Reset() {
 	*x = CategoryAmount{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3927,7 +4026,7 @@ func (x *CategoryAmount) String() string {
 func (*CategoryAmount) ProtoMessage() {}
 
 func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3940,7 +4039,7 @@ func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CategoryAmount.ProtoReflect.Descriptor instead.
 func (*CategoryAmount) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{52}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *CategoryAmount) GetDirection() string {
@@ -3974,7 +4073,7 @@ type PeriodBalance struct {
 
 func (x *PeriodBalance) Reset() {
 	*x = PeriodBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3986,7 +4085,7 @@ func (x *PeriodBalance) String() string {
 func (*PeriodBalance) ProtoMessage() {}
 
 func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3999,7 +4098,7 @@ func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodBalance.ProtoReflect.Descriptor instead.
 func (*PeriodBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{53}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *PeriodBalance) GetPeriod() string {
@@ -4024,7 +4123,7 @@ type VerifyRequest struct {
 
 func (x *VerifyRequest) Reset() {
 	*x = VerifyRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[54]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4036,7 +4135,7 @@ func (x *VerifyRequest) String() string {
 func (*VerifyRequest) ProtoMessage() {}
 
 func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[54]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4049,7 +4148,7 @@ func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyRequest.ProtoReflect.Descriptor instead.
 func (*VerifyRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{54}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{55}
 }
 
 type VerifyResponse struct {
@@ -4066,7 +4165,7 @@ type VerifyResponse struct {
 
 func (x *VerifyResponse) Reset() {
 	*x = VerifyResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[55]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4078,7 +4177,7 @@ func (x *VerifyResponse) String() string {
 func (*VerifyResponse) ProtoMessage() {}
 
 func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[55]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4091,7 +4190,7 @@ func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyResponse.ProtoReflect.Descriptor instead.
 func (*VerifyResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{55}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *VerifyResponse) GetEntries() uint64 {
@@ -4141,7 +4240,7 @@ type ClosePeriodRequest struct {
 
 func (x *ClosePeriodRequest) Reset() {
 	*x = ClosePeriodRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[56]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4153,7 +4252,7 @@ func (x *ClosePeriodRequest) String() string {
 func (*ClosePeriodRequest) ProtoMessage() {}
 
 func (x *ClosePeriodRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[56]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4166,7 +4265,7 @@ func (x *ClosePeriodRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClosePeriodRequest.ProtoReflect.Descriptor instead.
 func (*ClosePeriodRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{56}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ClosePeriodRequest) GetPeriod() string {
@@ -4199,7 +4298,7 @@ type PeriodStatusRequest struct {
 
 func (x *PeriodStatusRequest) Reset() {
 	*x = PeriodStatusRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[57]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4211,7 +4310,7 @@ func (x *PeriodStatusRequest) String() string {
 func (*PeriodStatusRequest) ProtoMessage() {}
 
 func (x *PeriodStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[57]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4224,7 +4323,7 @@ func (x *PeriodStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodStatusRequest.ProtoReflect.Descriptor instead.
 func (*PeriodStatusRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{57}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *PeriodStatusRequest) GetPeriod() string {
@@ -4250,7 +4349,7 @@ type PeriodCloseView struct {
 
 func (x *PeriodCloseView) Reset() {
 	*x = PeriodCloseView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[58]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4262,7 +4361,7 @@ func (x *PeriodCloseView) String() string {
 func (*PeriodCloseView) ProtoMessage() {}
 
 func (x *PeriodCloseView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[58]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4275,7 +4374,7 @@ func (x *PeriodCloseView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodCloseView.ProtoReflect.Descriptor instead.
 func (*PeriodCloseView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{58}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *PeriodCloseView) GetId() string {
@@ -4339,7 +4438,7 @@ type PeriodStatusResponse struct {
 
 func (x *PeriodStatusResponse) Reset() {
 	*x = PeriodStatusResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[59]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4351,7 +4450,7 @@ func (x *PeriodStatusResponse) String() string {
 func (*PeriodStatusResponse) ProtoMessage() {}
 
 func (x *PeriodStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[59]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4364,7 +4463,7 @@ func (x *PeriodStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodStatusResponse.ProtoReflect.Descriptor instead.
 func (*PeriodStatusResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{59}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *PeriodStatusResponse) GetPeriod() string {
@@ -4397,7 +4496,7 @@ type RedistributionRequest struct {
 
 func (x *RedistributionRequest) Reset() {
 	*x = RedistributionRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[60]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4409,7 +4508,7 @@ func (x *RedistributionRequest) String() string {
 func (*RedistributionRequest) ProtoMessage() {}
 
 func (x *RedistributionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[60]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4422,7 +4521,7 @@ func (x *RedistributionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedistributionRequest.ProtoReflect.Descriptor instead.
 func (*RedistributionRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{60}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *RedistributionRequest) GetPeriod() string {
@@ -4447,7 +4546,7 @@ type ShareView struct {
 
 func (x *ShareView) Reset() {
 	*x = ShareView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[61]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4459,7 +4558,7 @@ func (x *ShareView) String() string {
 func (*ShareView) ProtoMessage() {}
 
 func (x *ShareView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[61]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4472,7 +4571,7 @@ func (x *ShareView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareView.ProtoReflect.Descriptor instead.
 func (*ShareView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{61}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ShareView) GetId() string {
@@ -4543,7 +4642,7 @@ type TransferView struct {
 
 func (x *TransferView) Reset() {
 	*x = TransferView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[62]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4555,7 +4654,7 @@ func (x *TransferView) String() string {
 func (*TransferView) ProtoMessage() {}
 
 func (x *TransferView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[62]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4568,7 +4667,7 @@ func (x *TransferView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferView.ProtoReflect.Descriptor instead.
 func (*TransferView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{62}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *TransferView) GetFrom() string {
@@ -4645,7 +4744,7 @@ type RedistributionResponse struct {
 
 func (x *RedistributionResponse) Reset() {
 	*x = RedistributionResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[63]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4657,7 +4756,7 @@ func (x *RedistributionResponse) String() string {
 func (*RedistributionResponse) ProtoMessage() {}
 
 func (x *RedistributionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[63]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4670,7 +4769,7 @@ func (x *RedistributionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedistributionResponse.ProtoReflect.Descriptor instead.
 func (*RedistributionResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{63}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *RedistributionResponse) GetPeriod() string {
@@ -4836,7 +4935,7 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\x06status\x18\x04 \x01(\tR\x06status\x12\x18\n" +
 	"\afounder\x18\x05 \x01(\bR\afounder\x12\x19\n" +
 	"\bfork_seq\x18\x06 \x01(\x04R\aforkSeq\x12\x10\n" +
-	"\x03seq\x18\a \x01(\x04R\x03seq\"\xa5\x05\n" +
+	"\x03seq\x18\a \x01(\x04R\x03seq\"\x9e\x06\n" +
 	"\fProposalView\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\tR\x04hash\x12\x16\n" +
 	"\x06author\x18\x02 \x01(\tR\x06author\x12\x16\n" +
@@ -4866,7 +4965,17 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\x0fabstain_members\x18\x15 \x01(\x04R\x0eabstainMembers\x12\x16\n" +
 	"\x06closed\x18\x16 \x01(\rR\x06closed\x12\x12\n" +
 	"\x04made\x18\x17 \x01(\tR\x04made\x12\x18\n" +
-	"\adecided\x18\x18 \x01(\tR\adecided\"b\n" +
+	"\adecided\x18\x18 \x01(\tR\adecided\x123\n" +
+	"\aballots\x18\x19 \x03(\v2\x19.caisse.rpc.v1.BallotViewR\aballots\x12\x1b\n" +
+	"\tnot_voted\x18\x1a \x03(\tR\bnotVoted\x12%\n" +
+	"\x0eclosed_without\x18\x1b \x03(\tR\rclosedWithout\"m\n" +
+	"\n" +
+	"BallotView\x12\x14\n" +
+	"\x05voter\x18\x01 \x01(\tR\x05voter\x12\x1d\n" +
+	"\n" +
+	"voter_name\x18\x02 \x01(\tR\tvoterName\x12\x16\n" +
+	"\x06choice\x18\x03 \x01(\tR\x06choice\x12\x12\n" +
+	"\x04time\x18\x04 \x01(\tR\x04time\"b\n" +
 	"\bForkView\x12\x16\n" +
 	"\x06author\x18\x01 \x01(\tR\x06author\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x14\n" +
@@ -5163,7 +5272,7 @@ func file_caisse_rpc_v1_operator_proto_rawDescGZIP() []byte {
 	return file_caisse_rpc_v1_operator_proto_rawDescData
 }
 
-var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 66)
+var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_caisse_rpc_v1_operator_proto_goTypes = []any{
 	(*RuleSetView)(nil),            // 0: caisse.rpc.v1.RuleSetView
 	(*RulesRequest)(nil),           // 1: caisse.rpc.v1.RulesRequest
@@ -5187,149 +5296,151 @@ var file_caisse_rpc_v1_operator_proto_goTypes = []any{
 	(*MembersRequest)(nil),         // 19: caisse.rpc.v1.MembersRequest
 	(*MemberView)(nil),             // 20: caisse.rpc.v1.MemberView
 	(*ProposalView)(nil),           // 21: caisse.rpc.v1.ProposalView
-	(*ForkView)(nil),               // 22: caisse.rpc.v1.ForkView
-	(*MembersResponse)(nil),        // 23: caisse.rpc.v1.MembersResponse
-	(*PeersRequest)(nil),           // 24: caisse.rpc.v1.PeersRequest
-	(*PeerView)(nil),               // 25: caisse.rpc.v1.PeerView
-	(*PeersResponse)(nil),          // 26: caisse.rpc.v1.PeersResponse
-	(*GossipRequest)(nil),          // 27: caisse.rpc.v1.GossipRequest
-	(*HeadView)(nil),               // 28: caisse.rpc.v1.HeadView
-	(*PeerFrontier)(nil),           // 29: caisse.rpc.v1.PeerFrontier
-	(*GapView)(nil),                // 30: caisse.rpc.v1.GapView
-	(*QueueView)(nil),              // 31: caisse.rpc.v1.QueueView
-	(*GossipResponse)(nil),         // 32: caisse.rpc.v1.GossipResponse
-	(*InitRequest)(nil),            // 33: caisse.rpc.v1.InitRequest
-	(*Rules)(nil),                  // 34: caisse.rpc.v1.Rules
-	(*InitResponse)(nil),           // 35: caisse.rpc.v1.InitResponse
-	(*StatusRequest)(nil),          // 36: caisse.rpc.v1.StatusRequest
-	(*StatusResponse)(nil),         // 37: caisse.rpc.v1.StatusResponse
-	(*CatchUp)(nil),                // 38: caisse.rpc.v1.CatchUp
-	(*Currency)(nil),               // 39: caisse.rpc.v1.Currency
-	(*MemberRef)(nil),              // 40: caisse.rpc.v1.MemberRef
-	(*ContributeRequest)(nil),      // 41: caisse.rpc.v1.ContributeRequest
-	(*DisburseRequest)(nil),        // 42: caisse.rpc.v1.DisburseRequest
-	(*CorrectRequest)(nil),         // 43: caisse.rpc.v1.CorrectRequest
-	(*RecordResponse)(nil),         // 44: caisse.rpc.v1.RecordResponse
-	(*ListEntriesRequest)(nil),     // 45: caisse.rpc.v1.ListEntriesRequest
-	(*ListEntriesResponse)(nil),    // 46: caisse.rpc.v1.ListEntriesResponse
-	(*EntryView)(nil),              // 47: caisse.rpc.v1.EntryView
-	(*BalancesRequest)(nil),        // 48: caisse.rpc.v1.BalancesRequest
-	(*BalancesResponse)(nil),       // 49: caisse.rpc.v1.BalancesResponse
-	(*Balance)(nil),                // 50: caisse.rpc.v1.Balance
-	(*CaisseBalance)(nil),          // 51: caisse.rpc.v1.CaisseBalance
-	(*CategoryAmount)(nil),         // 52: caisse.rpc.v1.CategoryAmount
-	(*PeriodBalance)(nil),          // 53: caisse.rpc.v1.PeriodBalance
-	(*VerifyRequest)(nil),          // 54: caisse.rpc.v1.VerifyRequest
-	(*VerifyResponse)(nil),         // 55: caisse.rpc.v1.VerifyResponse
-	(*ClosePeriodRequest)(nil),     // 56: caisse.rpc.v1.ClosePeriodRequest
-	(*PeriodStatusRequest)(nil),    // 57: caisse.rpc.v1.PeriodStatusRequest
-	(*PeriodCloseView)(nil),        // 58: caisse.rpc.v1.PeriodCloseView
-	(*PeriodStatusResponse)(nil),   // 59: caisse.rpc.v1.PeriodStatusResponse
-	(*RedistributionRequest)(nil),  // 60: caisse.rpc.v1.RedistributionRequest
-	(*ShareView)(nil),              // 61: caisse.rpc.v1.ShareView
-	(*TransferView)(nil),           // 62: caisse.rpc.v1.TransferView
-	(*RedistributionResponse)(nil), // 63: caisse.rpc.v1.RedistributionResponse
-	nil,                            // 64: caisse.rpc.v1.Rules.RatesEntry
-	nil,                            // 65: caisse.rpc.v1.ClosePeriodRequest.NeedEntry
+	(*BallotView)(nil),             // 22: caisse.rpc.v1.BallotView
+	(*ForkView)(nil),               // 23: caisse.rpc.v1.ForkView
+	(*MembersResponse)(nil),        // 24: caisse.rpc.v1.MembersResponse
+	(*PeersRequest)(nil),           // 25: caisse.rpc.v1.PeersRequest
+	(*PeerView)(nil),               // 26: caisse.rpc.v1.PeerView
+	(*PeersResponse)(nil),          // 27: caisse.rpc.v1.PeersResponse
+	(*GossipRequest)(nil),          // 28: caisse.rpc.v1.GossipRequest
+	(*HeadView)(nil),               // 29: caisse.rpc.v1.HeadView
+	(*PeerFrontier)(nil),           // 30: caisse.rpc.v1.PeerFrontier
+	(*GapView)(nil),                // 31: caisse.rpc.v1.GapView
+	(*QueueView)(nil),              // 32: caisse.rpc.v1.QueueView
+	(*GossipResponse)(nil),         // 33: caisse.rpc.v1.GossipResponse
+	(*InitRequest)(nil),            // 34: caisse.rpc.v1.InitRequest
+	(*Rules)(nil),                  // 35: caisse.rpc.v1.Rules
+	(*InitResponse)(nil),           // 36: caisse.rpc.v1.InitResponse
+	(*StatusRequest)(nil),          // 37: caisse.rpc.v1.StatusRequest
+	(*StatusResponse)(nil),         // 38: caisse.rpc.v1.StatusResponse
+	(*CatchUp)(nil),                // 39: caisse.rpc.v1.CatchUp
+	(*Currency)(nil),               // 40: caisse.rpc.v1.Currency
+	(*MemberRef)(nil),              // 41: caisse.rpc.v1.MemberRef
+	(*ContributeRequest)(nil),      // 42: caisse.rpc.v1.ContributeRequest
+	(*DisburseRequest)(nil),        // 43: caisse.rpc.v1.DisburseRequest
+	(*CorrectRequest)(nil),         // 44: caisse.rpc.v1.CorrectRequest
+	(*RecordResponse)(nil),         // 45: caisse.rpc.v1.RecordResponse
+	(*ListEntriesRequest)(nil),     // 46: caisse.rpc.v1.ListEntriesRequest
+	(*ListEntriesResponse)(nil),    // 47: caisse.rpc.v1.ListEntriesResponse
+	(*EntryView)(nil),              // 48: caisse.rpc.v1.EntryView
+	(*BalancesRequest)(nil),        // 49: caisse.rpc.v1.BalancesRequest
+	(*BalancesResponse)(nil),       // 50: caisse.rpc.v1.BalancesResponse
+	(*Balance)(nil),                // 51: caisse.rpc.v1.Balance
+	(*CaisseBalance)(nil),          // 52: caisse.rpc.v1.CaisseBalance
+	(*CategoryAmount)(nil),         // 53: caisse.rpc.v1.CategoryAmount
+	(*PeriodBalance)(nil),          // 54: caisse.rpc.v1.PeriodBalance
+	(*VerifyRequest)(nil),          // 55: caisse.rpc.v1.VerifyRequest
+	(*VerifyResponse)(nil),         // 56: caisse.rpc.v1.VerifyResponse
+	(*ClosePeriodRequest)(nil),     // 57: caisse.rpc.v1.ClosePeriodRequest
+	(*PeriodStatusRequest)(nil),    // 58: caisse.rpc.v1.PeriodStatusRequest
+	(*PeriodCloseView)(nil),        // 59: caisse.rpc.v1.PeriodCloseView
+	(*PeriodStatusResponse)(nil),   // 60: caisse.rpc.v1.PeriodStatusResponse
+	(*RedistributionRequest)(nil),  // 61: caisse.rpc.v1.RedistributionRequest
+	(*ShareView)(nil),              // 62: caisse.rpc.v1.ShareView
+	(*TransferView)(nil),           // 63: caisse.rpc.v1.TransferView
+	(*RedistributionResponse)(nil), // 64: caisse.rpc.v1.RedistributionResponse
+	nil,                            // 65: caisse.rpc.v1.Rules.RatesEntry
+	nil,                            // 66: caisse.rpc.v1.ClosePeriodRequest.NeedEntry
 }
 var file_caisse_rpc_v1_operator_proto_depIdxs = []int32{
-	34, // 0: caisse.rpc.v1.RuleSetView.rules:type_name -> caisse.rpc.v1.Rules
+	35, // 0: caisse.rpc.v1.RuleSetView.rules:type_name -> caisse.rpc.v1.Rules
 	0,  // 1: caisse.rpc.v1.RulesResponse.in_force:type_name -> caisse.rpc.v1.RuleSetView
 	0,  // 2: caisse.rpc.v1.RulesResponse.history:type_name -> caisse.rpc.v1.RuleSetView
-	39, // 3: caisse.rpc.v1.RulesResponse.currency:type_name -> caisse.rpc.v1.Currency
+	40, // 3: caisse.rpc.v1.RulesResponse.currency:type_name -> caisse.rpc.v1.Currency
 	21, // 4: caisse.rpc.v1.ProposalsResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
-	39, // 5: caisse.rpc.v1.ProposalsResponse.currency:type_name -> caisse.rpc.v1.Currency
-	39, // 6: caisse.rpc.v1.SettlementsResponse.currency:type_name -> caisse.rpc.v1.Currency
-	62, // 7: caisse.rpc.v1.SettlementsResponse.transfers:type_name -> caisse.rpc.v1.TransferView
+	40, // 5: caisse.rpc.v1.ProposalsResponse.currency:type_name -> caisse.rpc.v1.Currency
+	40, // 6: caisse.rpc.v1.SettlementsResponse.currency:type_name -> caisse.rpc.v1.Currency
+	63, // 7: caisse.rpc.v1.SettlementsResponse.transfers:type_name -> caisse.rpc.v1.TransferView
 	8,  // 8: caisse.rpc.v1.SettlementsResponse.settlements:type_name -> caisse.rpc.v1.SettlementView
-	47, // 9: caisse.rpc.v1.JoinResponse.application:type_name -> caisse.rpc.v1.EntryView
-	34, // 10: caisse.rpc.v1.ProposeRequest.rules:type_name -> caisse.rpc.v1.Rules
-	34, // 11: caisse.rpc.v1.ProposalView.rules:type_name -> caisse.rpc.v1.Rules
-	20, // 12: caisse.rpc.v1.MembersResponse.members:type_name -> caisse.rpc.v1.MemberView
-	21, // 13: caisse.rpc.v1.MembersResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
-	22, // 14: caisse.rpc.v1.MembersResponse.forks:type_name -> caisse.rpc.v1.ForkView
-	25, // 15: caisse.rpc.v1.PeersResponse.peers:type_name -> caisse.rpc.v1.PeerView
-	28, // 16: caisse.rpc.v1.PeerFrontier.vector:type_name -> caisse.rpc.v1.HeadView
-	28, // 17: caisse.rpc.v1.GossipResponse.vector:type_name -> caisse.rpc.v1.HeadView
-	29, // 18: caisse.rpc.v1.GossipResponse.peers:type_name -> caisse.rpc.v1.PeerFrontier
-	30, // 19: caisse.rpc.v1.GossipResponse.gaps:type_name -> caisse.rpc.v1.GapView
-	22, // 20: caisse.rpc.v1.GossipResponse.forks:type_name -> caisse.rpc.v1.ForkView
-	31, // 21: caisse.rpc.v1.GossipResponse.queues:type_name -> caisse.rpc.v1.QueueView
-	34, // 22: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
-	64, // 23: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
-	47, // 24: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
-	39, // 25: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
-	34, // 26: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
-	38, // 27: caisse.rpc.v1.StatusResponse.catching_up:type_name -> caisse.rpc.v1.CatchUp
-	40, // 28: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
-	40, // 29: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
-	47, // 30: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
-	47, // 31: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
-	39, // 32: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
-	51, // 33: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
-	50, // 34: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
-	50, // 35: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
-	52, // 36: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
-	53, // 37: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
-	50, // 38: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
-	65, // 39: caisse.rpc.v1.ClosePeriodRequest.need:type_name -> caisse.rpc.v1.ClosePeriodRequest.NeedEntry
-	58, // 40: caisse.rpc.v1.PeriodStatusResponse.caisses:type_name -> caisse.rpc.v1.PeriodCloseView
-	39, // 41: caisse.rpc.v1.RedistributionResponse.currency:type_name -> caisse.rpc.v1.Currency
-	61, // 42: caisse.rpc.v1.RedistributionResponse.caisses:type_name -> caisse.rpc.v1.ShareView
-	62, // 43: caisse.rpc.v1.RedistributionResponse.transfers:type_name -> caisse.rpc.v1.TransferView
-	33, // 44: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
-	36, // 45: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
-	41, // 46: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
-	42, // 47: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
-	43, // 48: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
-	45, // 49: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
-	48, // 50: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
-	54, // 51: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
-	13, // 52: caisse.rpc.v1.Operator.Invite:input_type -> caisse.rpc.v1.InviteRequest
-	15, // 53: caisse.rpc.v1.Operator.Join:input_type -> caisse.rpc.v1.JoinRequest
-	17, // 54: caisse.rpc.v1.Operator.Propose:input_type -> caisse.rpc.v1.ProposeRequest
-	18, // 55: caisse.rpc.v1.Operator.Vote:input_type -> caisse.rpc.v1.VoteRequest
-	19, // 56: caisse.rpc.v1.Operator.Members:input_type -> caisse.rpc.v1.MembersRequest
-	24, // 57: caisse.rpc.v1.Operator.Peers:input_type -> caisse.rpc.v1.PeersRequest
-	27, // 58: caisse.rpc.v1.Operator.Gossip:input_type -> caisse.rpc.v1.GossipRequest
-	56, // 59: caisse.rpc.v1.Operator.ClosePeriod:input_type -> caisse.rpc.v1.ClosePeriodRequest
-	57, // 60: caisse.rpc.v1.Operator.PeriodStatus:input_type -> caisse.rpc.v1.PeriodStatusRequest
-	60, // 61: caisse.rpc.v1.Operator.Redistribution:input_type -> caisse.rpc.v1.RedistributionRequest
-	10, // 62: caisse.rpc.v1.Operator.Export:input_type -> caisse.rpc.v1.ExportRequest
-	1,  // 63: caisse.rpc.v1.Operator.Rules:input_type -> caisse.rpc.v1.RulesRequest
-	3,  // 64: caisse.rpc.v1.Operator.Proposals:input_type -> caisse.rpc.v1.ProposalsRequest
-	5,  // 65: caisse.rpc.v1.Operator.Settle:input_type -> caisse.rpc.v1.SettleRequest
-	6,  // 66: caisse.rpc.v1.Operator.Ack:input_type -> caisse.rpc.v1.AckRequest
-	7,  // 67: caisse.rpc.v1.Operator.Settlements:input_type -> caisse.rpc.v1.SettlementsRequest
-	35, // 68: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
-	37, // 69: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
-	44, // 70: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
-	44, // 71: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
-	44, // 72: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
-	46, // 73: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
-	49, // 74: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
-	55, // 75: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
-	14, // 76: caisse.rpc.v1.Operator.Invite:output_type -> caisse.rpc.v1.InviteResponse
-	16, // 77: caisse.rpc.v1.Operator.Join:output_type -> caisse.rpc.v1.JoinResponse
-	44, // 78: caisse.rpc.v1.Operator.Propose:output_type -> caisse.rpc.v1.RecordResponse
-	44, // 79: caisse.rpc.v1.Operator.Vote:output_type -> caisse.rpc.v1.RecordResponse
-	23, // 80: caisse.rpc.v1.Operator.Members:output_type -> caisse.rpc.v1.MembersResponse
-	26, // 81: caisse.rpc.v1.Operator.Peers:output_type -> caisse.rpc.v1.PeersResponse
-	32, // 82: caisse.rpc.v1.Operator.Gossip:output_type -> caisse.rpc.v1.GossipResponse
-	44, // 83: caisse.rpc.v1.Operator.ClosePeriod:output_type -> caisse.rpc.v1.RecordResponse
-	59, // 84: caisse.rpc.v1.Operator.PeriodStatus:output_type -> caisse.rpc.v1.PeriodStatusResponse
-	63, // 85: caisse.rpc.v1.Operator.Redistribution:output_type -> caisse.rpc.v1.RedistributionResponse
-	11, // 86: caisse.rpc.v1.Operator.Export:output_type -> caisse.rpc.v1.ExportChunk
-	2,  // 87: caisse.rpc.v1.Operator.Rules:output_type -> caisse.rpc.v1.RulesResponse
-	4,  // 88: caisse.rpc.v1.Operator.Proposals:output_type -> caisse.rpc.v1.ProposalsResponse
-	44, // 89: caisse.rpc.v1.Operator.Settle:output_type -> caisse.rpc.v1.RecordResponse
-	44, // 90: caisse.rpc.v1.Operator.Ack:output_type -> caisse.rpc.v1.RecordResponse
-	9,  // 91: caisse.rpc.v1.Operator.Settlements:output_type -> caisse.rpc.v1.SettlementsResponse
-	68, // [68:92] is the sub-list for method output_type
-	44, // [44:68] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	48, // 9: caisse.rpc.v1.JoinResponse.application:type_name -> caisse.rpc.v1.EntryView
+	35, // 10: caisse.rpc.v1.ProposeRequest.rules:type_name -> caisse.rpc.v1.Rules
+	35, // 11: caisse.rpc.v1.ProposalView.rules:type_name -> caisse.rpc.v1.Rules
+	22, // 12: caisse.rpc.v1.ProposalView.ballots:type_name -> caisse.rpc.v1.BallotView
+	20, // 13: caisse.rpc.v1.MembersResponse.members:type_name -> caisse.rpc.v1.MemberView
+	21, // 14: caisse.rpc.v1.MembersResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
+	23, // 15: caisse.rpc.v1.MembersResponse.forks:type_name -> caisse.rpc.v1.ForkView
+	26, // 16: caisse.rpc.v1.PeersResponse.peers:type_name -> caisse.rpc.v1.PeerView
+	29, // 17: caisse.rpc.v1.PeerFrontier.vector:type_name -> caisse.rpc.v1.HeadView
+	29, // 18: caisse.rpc.v1.GossipResponse.vector:type_name -> caisse.rpc.v1.HeadView
+	30, // 19: caisse.rpc.v1.GossipResponse.peers:type_name -> caisse.rpc.v1.PeerFrontier
+	31, // 20: caisse.rpc.v1.GossipResponse.gaps:type_name -> caisse.rpc.v1.GapView
+	23, // 21: caisse.rpc.v1.GossipResponse.forks:type_name -> caisse.rpc.v1.ForkView
+	32, // 22: caisse.rpc.v1.GossipResponse.queues:type_name -> caisse.rpc.v1.QueueView
+	35, // 23: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
+	65, // 24: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
+	48, // 25: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
+	40, // 26: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
+	35, // 27: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
+	39, // 28: caisse.rpc.v1.StatusResponse.catching_up:type_name -> caisse.rpc.v1.CatchUp
+	41, // 29: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
+	41, // 30: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
+	48, // 31: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
+	48, // 32: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
+	40, // 33: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
+	52, // 34: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
+	51, // 35: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
+	51, // 36: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
+	53, // 37: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
+	54, // 38: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
+	51, // 39: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
+	66, // 40: caisse.rpc.v1.ClosePeriodRequest.need:type_name -> caisse.rpc.v1.ClosePeriodRequest.NeedEntry
+	59, // 41: caisse.rpc.v1.PeriodStatusResponse.caisses:type_name -> caisse.rpc.v1.PeriodCloseView
+	40, // 42: caisse.rpc.v1.RedistributionResponse.currency:type_name -> caisse.rpc.v1.Currency
+	62, // 43: caisse.rpc.v1.RedistributionResponse.caisses:type_name -> caisse.rpc.v1.ShareView
+	63, // 44: caisse.rpc.v1.RedistributionResponse.transfers:type_name -> caisse.rpc.v1.TransferView
+	34, // 45: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
+	37, // 46: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
+	42, // 47: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
+	43, // 48: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
+	44, // 49: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
+	46, // 50: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
+	49, // 51: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
+	55, // 52: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
+	13, // 53: caisse.rpc.v1.Operator.Invite:input_type -> caisse.rpc.v1.InviteRequest
+	15, // 54: caisse.rpc.v1.Operator.Join:input_type -> caisse.rpc.v1.JoinRequest
+	17, // 55: caisse.rpc.v1.Operator.Propose:input_type -> caisse.rpc.v1.ProposeRequest
+	18, // 56: caisse.rpc.v1.Operator.Vote:input_type -> caisse.rpc.v1.VoteRequest
+	19, // 57: caisse.rpc.v1.Operator.Members:input_type -> caisse.rpc.v1.MembersRequest
+	25, // 58: caisse.rpc.v1.Operator.Peers:input_type -> caisse.rpc.v1.PeersRequest
+	28, // 59: caisse.rpc.v1.Operator.Gossip:input_type -> caisse.rpc.v1.GossipRequest
+	57, // 60: caisse.rpc.v1.Operator.ClosePeriod:input_type -> caisse.rpc.v1.ClosePeriodRequest
+	58, // 61: caisse.rpc.v1.Operator.PeriodStatus:input_type -> caisse.rpc.v1.PeriodStatusRequest
+	61, // 62: caisse.rpc.v1.Operator.Redistribution:input_type -> caisse.rpc.v1.RedistributionRequest
+	10, // 63: caisse.rpc.v1.Operator.Export:input_type -> caisse.rpc.v1.ExportRequest
+	1,  // 64: caisse.rpc.v1.Operator.Rules:input_type -> caisse.rpc.v1.RulesRequest
+	3,  // 65: caisse.rpc.v1.Operator.Proposals:input_type -> caisse.rpc.v1.ProposalsRequest
+	5,  // 66: caisse.rpc.v1.Operator.Settle:input_type -> caisse.rpc.v1.SettleRequest
+	6,  // 67: caisse.rpc.v1.Operator.Ack:input_type -> caisse.rpc.v1.AckRequest
+	7,  // 68: caisse.rpc.v1.Operator.Settlements:input_type -> caisse.rpc.v1.SettlementsRequest
+	36, // 69: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
+	38, // 70: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
+	45, // 71: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
+	45, // 72: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
+	45, // 73: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
+	47, // 74: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
+	50, // 75: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
+	56, // 76: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
+	14, // 77: caisse.rpc.v1.Operator.Invite:output_type -> caisse.rpc.v1.InviteResponse
+	16, // 78: caisse.rpc.v1.Operator.Join:output_type -> caisse.rpc.v1.JoinResponse
+	45, // 79: caisse.rpc.v1.Operator.Propose:output_type -> caisse.rpc.v1.RecordResponse
+	45, // 80: caisse.rpc.v1.Operator.Vote:output_type -> caisse.rpc.v1.RecordResponse
+	24, // 81: caisse.rpc.v1.Operator.Members:output_type -> caisse.rpc.v1.MembersResponse
+	27, // 82: caisse.rpc.v1.Operator.Peers:output_type -> caisse.rpc.v1.PeersResponse
+	33, // 83: caisse.rpc.v1.Operator.Gossip:output_type -> caisse.rpc.v1.GossipResponse
+	45, // 84: caisse.rpc.v1.Operator.ClosePeriod:output_type -> caisse.rpc.v1.RecordResponse
+	60, // 85: caisse.rpc.v1.Operator.PeriodStatus:output_type -> caisse.rpc.v1.PeriodStatusResponse
+	64, // 86: caisse.rpc.v1.Operator.Redistribution:output_type -> caisse.rpc.v1.RedistributionResponse
+	11, // 87: caisse.rpc.v1.Operator.Export:output_type -> caisse.rpc.v1.ExportChunk
+	2,  // 88: caisse.rpc.v1.Operator.Rules:output_type -> caisse.rpc.v1.RulesResponse
+	4,  // 89: caisse.rpc.v1.Operator.Proposals:output_type -> caisse.rpc.v1.ProposalsResponse
+	45, // 90: caisse.rpc.v1.Operator.Settle:output_type -> caisse.rpc.v1.RecordResponse
+	45, // 91: caisse.rpc.v1.Operator.Ack:output_type -> caisse.rpc.v1.RecordResponse
+	9,  // 92: caisse.rpc.v1.Operator.Settlements:output_type -> caisse.rpc.v1.SettlementsResponse
+	69, // [69:93] is the sub-list for method output_type
+	45, // [45:69] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_caisse_rpc_v1_operator_proto_init() }
@@ -5337,7 +5448,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 	if File_caisse_rpc_v1_operator_proto != nil {
 		return
 	}
-	file_caisse_rpc_v1_operator_proto_msgTypes[40].OneofWrappers = []any{
+	file_caisse_rpc_v1_operator_proto_msgTypes[41].OneofWrappers = []any{
 		(*MemberRef_Name)(nil),
 		(*MemberRef_Pseudonym)(nil),
 	}
@@ -5347,7 +5458,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_caisse_rpc_v1_operator_proto_rawDesc), len(file_caisse_rpc_v1_operator_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   66,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
