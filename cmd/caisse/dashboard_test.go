@@ -573,7 +573,12 @@ func TestDashboardInBrowser(t *testing.T) {
 	before := br.text("#total-funds")
 	mustCLI(t, a.p, "contribute", "--member", "membre 9", "--amount", "1000", "--period", string(p2))
 	waitCond(t, 40*time.Second, "the overview to refresh itself", func() bool {
-		return br.text("#total-funds") != before
+		// Read in one evaluation: the refresh may replace the element
+		// between a query and a read.
+		var now string
+		br.run("read #total-funds", chromedp.Evaluate(`(document.getElementById("total-funds")||{}).textContent||""`, &now))
+		now = strings.TrimSpace(now)
+		return now != "" && now != before
 	})
 	br.failOnErrors()
 }
