@@ -115,9 +115,10 @@ func (n *Node) startReplication(ctx context.Context, fed ledger.Hash, gossipKey 
 	if err != nil {
 		return nil, fmt.Errorf("node: sync listen: %w", err)
 	}
+	r.lis = api.LimitSyncListener(r.lis)
 	r.syncAddr = advertised(n.cfg.AdvertiseSync, r.lis.Addr().String())
 	creds := credentials.NewTLS(tlsid.ServerConfig(cert, func(ledger.Author) error { return nil }))
-	r.grpc = grpc.NewServer(grpc.Creds(creds), grpc.MaxRecvMsgSize(api.MaxSyncMessage), grpc.MaxConcurrentStreams(64))
+	r.grpc = grpc.NewServer(api.SyncServerOptions(creds, n.log.With("part", "sync"))...)
 	api.NewSyncServer(r).Register(r.grpc)
 	go r.grpc.Serve(r.lis)
 
