@@ -635,6 +635,12 @@ func (r *replicator) Receive(a ledger.Author, entries []ledger.Entry) api.PushRe
 	_, known := r.peers[id]
 	r.peersMu.Unlock()
 	res := api.PushResult{}
+	if err := r.n.checkDisk(); err != nil {
+		for _, e := range entries {
+			res.Refused = append(res.Refused, fmt.Sprintf("%s: %v", e, err))
+		}
+		return res
+	}
 	var forward []ledger.Entry
 	now := r.n.nowMs()
 	r.n.mu.Lock()

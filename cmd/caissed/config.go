@@ -91,6 +91,7 @@ func flags(cfg *node.Config, lc *logConfig, cp *configPath) *flag.FlagSet {
 	fs.Var((*stringList)(&cfg.Join), "join", "gossip addresses of members to join at start, comma-separated")
 	fs.DurationVar(&cfg.AntiEntropy, "anti-entropy", cfg.AntiEntropy, "mean interval between anti-entropy rounds with a random peer")
 	fs.DurationVar(&cfg.MaxClockAhead, "max-clock-ahead", cfg.MaxClockAhead, "refuse entries stamped further ahead of local time than this")
+	fs.Var((*sizeFlag)(&cfg.MinFreeDisk), "min-free-disk", "free space kept on the data directory's disk: below it the node records nothing and pauses replication (0 disables)")
 	fs.BoolVar(&lc.demo, "demo", false, "run a demo federation of three nodes on loopback, in a temporary directory")
 	fs.StringVar(&lc.level, "log-level", lc.level, "debug, info, warn or error")
 	fs.StringVar(&lc.format, "log-format", lc.format, "text or json")

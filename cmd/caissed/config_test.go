@@ -78,6 +78,7 @@ func TestConfigErrors(t *testing.T) {
 		{name: "bad toml", file: "name = \n", want: "config"},
 		{name: "missing explicit file", args: []string{"--config", "/nonexistent/caissed.toml"}, want: "nonexistent"},
 		{name: "bad rate", args: []string{"--rules.rates", "strike_day"}, want: "unit=amount"},
+		{name: "bad size", args: []string{"--min-free-disk", "lots"}, want: "min-free-disk"},
 		{name: "stray argument", args: []string{"serve"}, want: "unexpected arguments"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,7 +137,7 @@ func TestDefaultConfigFile(t *testing.T) {
 	if diff := cmp.Diff(def.Federation, cfg.Federation); diff != "" {
 		t.Errorf("uncommented default config (-want +got):\n%s", diff)
 	}
-	if cfg.Name != def.Name || cfg.Found != def.Found || cfg.MaxClockAhead != def.MaxClockAhead {
+	if cfg.Name != def.Name || cfg.Found != def.Found || cfg.MaxClockAhead != def.MaxClockAhead || cfg.MinFreeDisk != def.MinFreeDisk {
 		t.Errorf("uncommented default config: got %+v", cfg)
 	}
 	// A second write never touches an existing file.
@@ -155,4 +156,39 @@ func countFlags(fs *flag.FlagSet) int {
 	n := 0
 	fs.VisitAll(func(*flag.Flag) { n++ })
 	return n
+}
+
+func TestMinFreeDisk(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  string
+		file string
+		want uint64
+	}{
+		{name: "default", want: node.DefaultMinFreeDisk},
+		{name: "flag", args: []string{"--min-free-disk", "1GiB"}, want: 1 << 30},
+		{name: "environment", env: "64MB", want: 64_000_000},
+		{name: "file", file: "min-free-disk = \"512 MiB\"\n", want: 512 << 20},
+		{name: "disabled", args: []string{"--min-free-disk", "0"}, want: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.file != "" {
+				if err := os.WriteFile(filepath.Join(dir, configName), []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.env != "" {
+				t.Setenv("CAISSE_MIN_FREE_DISK", tc.env)
+			}
+			cfg, _, err := parseConfig(append([]string{"--data-dir", dir}, tc.args...), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.MinFreeDisk != tc.want {
+				t.Fatalf("min-free-disk %d, want %d", cfg.MinFreeDisk, tc.want)
+			}
+		})
+	}
 }

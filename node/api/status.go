@@ -19,6 +19,10 @@ var ErrInvalidArgument = errors.New("invalid argument")
 // that needs replication before it has started.
 var ErrUnavailable = errors.New("unavailable")
 
+// ErrDiskFull marks a write refused because the node's disk is nearly
+// full.
+var ErrDiskFull = errors.New("disk nearly full")
+
 // codeOf lists, in order, which sentinel maps to which code. The first
 // match wins, so more precise sentinels come first.
 var codeOf = []struct {
@@ -53,6 +57,7 @@ var codeOf = []struct {
 	{ledger.ErrUnknownCategory, codes.InvalidArgument},
 	{ErrInvalidArgument, codes.InvalidArgument},
 	{ErrUnavailable, codes.Unavailable},
+	{ErrDiskFull, codes.ResourceExhausted},
 }
 
 // Status maps an error of the node to a gRPC status whose message is the
