@@ -43,6 +43,8 @@ type Backend interface {
 	Redistribution(context.Context, *rpcv1.RedistributionRequest) (*rpcv1.RedistributionResponse, error)
 	// Export writes the export to w, in chunks.
 	Export(ctx context.Context, r *rpcv1.ExportRequest, w io.Writer) error
+	// Backup writes a consistent snapshot of the store to w.
+	Backup(ctx context.Context, r *rpcv1.BackupRequest, w io.Writer) error
 }
 
 // Server is the operator API on a unix socket.

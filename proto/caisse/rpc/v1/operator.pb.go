@@ -27,6 +27,86 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type BackupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupRequest) Reset() {
+	*x = BackupRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRequest) ProtoMessage() {}
+
+func (x *BackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
+func (*BackupRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{0}
+}
+
+type BackupChunk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupChunk) Reset() {
+	*x = BackupChunk{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupChunk) ProtoMessage() {}
+
+func (x *BackupChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupChunk.ProtoReflect.Descriptor instead.
+func (*BackupChunk) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *BackupChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 type ExportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// format: csv, json, hledger or beancount.
@@ -41,7 +121,7 @@ type ExportRequest struct {
 
 func (x *ExportRequest) Reset() {
 	*x = ExportRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -53,7 +133,7 @@ func (x *ExportRequest) String() string {
 func (*ExportRequest) ProtoMessage() {}
 
 func (x *ExportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -66,7 +146,7 @@ func (x *ExportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportRequest.ProtoReflect.Descriptor instead.
 func (*ExportRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{0}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ExportRequest) GetFormat() string {
@@ -99,7 +179,7 @@ type ExportChunk struct {
 
 func (x *ExportChunk) Reset() {
 	*x = ExportChunk{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -111,7 +191,7 @@ func (x *ExportChunk) String() string {
 func (*ExportChunk) ProtoMessage() {}
 
 func (x *ExportChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -124,7 +204,7 @@ func (x *ExportChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportChunk.ProtoReflect.Descriptor instead.
 func (*ExportChunk) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{1}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ExportChunk) GetData() []byte {
@@ -151,7 +231,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -163,7 +243,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -176,7 +256,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{2}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *JoinToken) GetFederation() []byte {
@@ -222,7 +302,7 @@ type InviteRequest struct {
 
 func (x *InviteRequest) Reset() {
 	*x = InviteRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -234,7 +314,7 @@ func (x *InviteRequest) String() string {
 func (*InviteRequest) ProtoMessage() {}
 
 func (x *InviteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -247,7 +327,7 @@ func (x *InviteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteRequest.ProtoReflect.Descriptor instead.
 func (*InviteRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{3}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{5}
 }
 
 type InviteResponse struct {
@@ -265,7 +345,7 @@ type InviteResponse struct {
 
 func (x *InviteResponse) Reset() {
 	*x = InviteResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -277,7 +357,7 @@ func (x *InviteResponse) String() string {
 func (*InviteResponse) ProtoMessage() {}
 
 func (x *InviteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -290,7 +370,7 @@ func (x *InviteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteResponse.ProtoReflect.Descriptor instead.
 func (*InviteResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{4}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *InviteResponse) GetToken() string {
@@ -344,7 +424,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -356,7 +436,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -369,7 +449,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{5}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *JoinRequest) GetToken() string {
@@ -410,7 +490,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -422,7 +502,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -435,7 +515,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{6}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *JoinResponse) GetFederationId() string {
@@ -467,7 +547,7 @@ type ProposeRequest struct {
 
 func (x *ProposeRequest) Reset() {
 	*x = ProposeRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -479,7 +559,7 @@ func (x *ProposeRequest) String() string {
 func (*ProposeRequest) ProtoMessage() {}
 
 func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -492,7 +572,7 @@ func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeRequest.ProtoReflect.Descriptor instead.
 func (*ProposeRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{7}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ProposeRequest) GetAction() string {
@@ -535,7 +615,7 @@ type VoteRequest struct {
 
 func (x *VoteRequest) Reset() {
 	*x = VoteRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -547,7 +627,7 @@ func (x *VoteRequest) String() string {
 func (*VoteRequest) ProtoMessage() {}
 
 func (x *VoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -560,7 +640,7 @@ func (x *VoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoteRequest.ProtoReflect.Descriptor instead.
 func (*VoteRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{8}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *VoteRequest) GetProposal() string {
@@ -585,7 +665,7 @@ type MembersRequest struct {
 
 func (x *MembersRequest) Reset() {
 	*x = MembersRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -597,7 +677,7 @@ func (x *MembersRequest) String() string {
 func (*MembersRequest) ProtoMessage() {}
 
 func (x *MembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -610,7 +690,7 @@ func (x *MembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersRequest.ProtoReflect.Descriptor instead.
 func (*MembersRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{9}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{11}
 }
 
 type MemberView struct {
@@ -630,7 +710,7 @@ type MemberView struct {
 
 func (x *MemberView) Reset() {
 	*x = MemberView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -642,7 +722,7 @@ func (x *MemberView) String() string {
 func (*MemberView) ProtoMessage() {}
 
 func (x *MemberView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -655,7 +735,7 @@ func (x *MemberView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberView.ProtoReflect.Descriptor instead.
 func (*MemberView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{10}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MemberView) GetId() string {
@@ -727,7 +807,7 @@ type ProposalView struct {
 
 func (x *ProposalView) Reset() {
 	*x = ProposalView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -739,7 +819,7 @@ func (x *ProposalView) String() string {
 func (*ProposalView) ProtoMessage() {}
 
 func (x *ProposalView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -752,7 +832,7 @@ func (x *ProposalView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposalView.ProtoReflect.Descriptor instead.
 func (*ProposalView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{11}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ProposalView) GetHash() string {
@@ -844,7 +924,7 @@ type ForkView struct {
 
 func (x *ForkView) Reset() {
 	*x = ForkView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -856,7 +936,7 @@ func (x *ForkView) String() string {
 func (*ForkView) ProtoMessage() {}
 
 func (x *ForkView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -869,7 +949,7 @@ func (x *ForkView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForkView.ProtoReflect.Descriptor instead.
 func (*ForkView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{12}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ForkView) GetAuthor() string {
@@ -911,7 +991,7 @@ type MembersResponse struct {
 
 func (x *MembersResponse) Reset() {
 	*x = MembersResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +1003,7 @@ func (x *MembersResponse) String() string {
 func (*MembersResponse) ProtoMessage() {}
 
 func (x *MembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +1016,7 @@ func (x *MembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersResponse.ProtoReflect.Descriptor instead.
 func (*MembersResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{13}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MembersResponse) GetMembers() []*MemberView {
@@ -968,7 +1048,7 @@ type PeersRequest struct {
 
 func (x *PeersRequest) Reset() {
 	*x = PeersRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -980,7 +1060,7 @@ func (x *PeersRequest) String() string {
 func (*PeersRequest) ProtoMessage() {}
 
 func (x *PeersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -993,7 +1073,7 @@ func (x *PeersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeersRequest.ProtoReflect.Descriptor instead.
 func (*PeersRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{14}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{16}
 }
 
 type PeerView struct {
@@ -1019,7 +1099,7 @@ type PeerView struct {
 
 func (x *PeerView) Reset() {
 	*x = PeerView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1031,7 +1111,7 @@ func (x *PeerView) String() string {
 func (*PeerView) ProtoMessage() {}
 
 func (x *PeerView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1044,7 +1124,7 @@ func (x *PeerView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerView.ProtoReflect.Descriptor instead.
 func (*PeerView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{15}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PeerView) GetId() string {
@@ -1133,7 +1213,7 @@ type PeersResponse struct {
 
 func (x *PeersResponse) Reset() {
 	*x = PeersResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1145,7 +1225,7 @@ func (x *PeersResponse) String() string {
 func (*PeersResponse) ProtoMessage() {}
 
 func (x *PeersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1158,7 +1238,7 @@ func (x *PeersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeersResponse.ProtoReflect.Descriptor instead.
 func (*PeersResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{16}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PeersResponse) GetPeers() []*PeerView {
@@ -1176,7 +1256,7 @@ type GossipRequest struct {
 
 func (x *GossipRequest) Reset() {
 	*x = GossipRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1188,7 +1268,7 @@ func (x *GossipRequest) String() string {
 func (*GossipRequest) ProtoMessage() {}
 
 func (x *GossipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1201,7 +1281,7 @@ func (x *GossipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GossipRequest.ProtoReflect.Descriptor instead.
 func (*GossipRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{17}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{19}
 }
 
 type HeadView struct {
@@ -1215,7 +1295,7 @@ type HeadView struct {
 
 func (x *HeadView) Reset() {
 	*x = HeadView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1227,7 +1307,7 @@ func (x *HeadView) String() string {
 func (*HeadView) ProtoMessage() {}
 
 func (x *HeadView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1240,7 +1320,7 @@ func (x *HeadView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeadView.ProtoReflect.Descriptor instead.
 func (*HeadView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{18}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *HeadView) GetAuthor() string {
@@ -1275,7 +1355,7 @@ type PeerFrontier struct {
 
 func (x *PeerFrontier) Reset() {
 	*x = PeerFrontier{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1287,7 +1367,7 @@ func (x *PeerFrontier) String() string {
 func (*PeerFrontier) ProtoMessage() {}
 
 func (x *PeerFrontier) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1300,7 +1380,7 @@ func (x *PeerFrontier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerFrontier.ProtoReflect.Descriptor instead.
 func (*PeerFrontier) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{19}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PeerFrontier) GetPeer() string {
@@ -1338,7 +1418,7 @@ type GapView struct {
 
 func (x *GapView) Reset() {
 	*x = GapView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1350,7 +1430,7 @@ func (x *GapView) String() string {
 func (*GapView) ProtoMessage() {}
 
 func (x *GapView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1363,7 +1443,7 @@ func (x *GapView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapView.ProtoReflect.Descriptor instead.
 func (*GapView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{20}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GapView) GetAuthor() string {
@@ -1413,7 +1493,7 @@ type QueueView struct {
 
 func (x *QueueView) Reset() {
 	*x = QueueView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1425,7 +1505,7 @@ func (x *QueueView) String() string {
 func (*QueueView) ProtoMessage() {}
 
 func (x *QueueView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1438,7 +1518,7 @@ func (x *QueueView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueView.ProtoReflect.Descriptor instead.
 func (*QueueView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{21}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *QueueView) GetName() string {
@@ -1485,7 +1565,7 @@ type GossipResponse struct {
 
 func (x *GossipResponse) Reset() {
 	*x = GossipResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1497,7 +1577,7 @@ func (x *GossipResponse) String() string {
 func (*GossipResponse) ProtoMessage() {}
 
 func (x *GossipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1510,7 +1590,7 @@ func (x *GossipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GossipResponse.ProtoReflect.Descriptor instead.
 func (*GossipResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{22}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GossipResponse) GetVector() []*HeadView {
@@ -1572,7 +1652,7 @@ type InitRequest struct {
 
 func (x *InitRequest) Reset() {
 	*x = InitRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1584,7 +1664,7 @@ func (x *InitRequest) String() string {
 func (*InitRequest) ProtoMessage() {}
 
 func (x *InitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1597,7 +1677,7 @@ func (x *InitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitRequest.ProtoReflect.Descriptor instead.
 func (*InitRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{23}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *InitRequest) GetFederationName() string {
@@ -1654,7 +1734,7 @@ type Rules struct {
 
 func (x *Rules) Reset() {
 	*x = Rules{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1666,7 +1746,7 @@ func (x *Rules) String() string {
 func (*Rules) ProtoMessage() {}
 
 func (x *Rules) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1679,7 +1759,7 @@ func (x *Rules) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rules.ProtoReflect.Descriptor instead.
 func (*Rules) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{24}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Rules) GetLevyBp() uint32 {
@@ -1755,7 +1835,7 @@ type InitResponse struct {
 
 func (x *InitResponse) Reset() {
 	*x = InitResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +1847,7 @@ func (x *InitResponse) String() string {
 func (*InitResponse) ProtoMessage() {}
 
 func (x *InitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +1860,7 @@ func (x *InitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitResponse.ProtoReflect.Descriptor instead.
 func (*InitResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{25}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *InitResponse) GetFederationId() string {
@@ -1805,7 +1885,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1817,7 +1897,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1830,7 +1910,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{26}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{28}
 }
 
 type StatusResponse struct {
@@ -1874,7 +1954,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1886,7 +1966,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1899,7 +1979,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{27}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *StatusResponse) GetNodeId() string {
@@ -2057,7 +2137,7 @@ type CatchUp struct {
 
 func (x *CatchUp) Reset() {
 	*x = CatchUp{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2069,7 +2149,7 @@ func (x *CatchUp) String() string {
 func (*CatchUp) ProtoMessage() {}
 
 func (x *CatchUp) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2082,7 +2162,7 @@ func (x *CatchUp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatchUp.ProtoReflect.Descriptor instead.
 func (*CatchUp) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{28}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CatchUp) GetPeer() string {
@@ -2130,7 +2210,7 @@ type Currency struct {
 
 func (x *Currency) Reset() {
 	*x = Currency{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2142,7 +2222,7 @@ func (x *Currency) String() string {
 func (*Currency) ProtoMessage() {}
 
 func (x *Currency) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2155,7 +2235,7 @@ func (x *Currency) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Currency.ProtoReflect.Descriptor instead.
 func (*Currency) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{29}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Currency) GetCode() string {
@@ -2190,7 +2270,7 @@ type MemberRef struct {
 
 func (x *MemberRef) Reset() {
 	*x = MemberRef{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2202,7 +2282,7 @@ func (x *MemberRef) String() string {
 func (*MemberRef) ProtoMessage() {}
 
 func (x *MemberRef) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2215,7 +2295,7 @@ func (x *MemberRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberRef.ProtoReflect.Descriptor instead.
 func (*MemberRef) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{30}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *MemberRef) GetRef() isMemberRef_Ref {
@@ -2284,7 +2364,7 @@ type ContributeRequest struct {
 
 func (x *ContributeRequest) Reset() {
 	*x = ContributeRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2296,7 +2376,7 @@ func (x *ContributeRequest) String() string {
 func (*ContributeRequest) ProtoMessage() {}
 
 func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2309,7 +2389,7 @@ func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContributeRequest.ProtoReflect.Descriptor instead.
 func (*ContributeRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{31}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ContributeRequest) GetMember() *MemberRef {
@@ -2361,7 +2441,7 @@ type DisburseRequest struct {
 
 func (x *DisburseRequest) Reset() {
 	*x = DisburseRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2373,7 +2453,7 @@ func (x *DisburseRequest) String() string {
 func (*DisburseRequest) ProtoMessage() {}
 
 func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2386,7 +2466,7 @@ func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisburseRequest.ProtoReflect.Descriptor instead.
 func (*DisburseRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{32}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *DisburseRequest) GetBeneficiary() *MemberRef {
@@ -2435,7 +2515,7 @@ type CorrectRequest struct {
 
 func (x *CorrectRequest) Reset() {
 	*x = CorrectRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2447,7 +2527,7 @@ func (x *CorrectRequest) String() string {
 func (*CorrectRequest) ProtoMessage() {}
 
 func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2460,7 +2540,7 @@ func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectRequest.ProtoReflect.Descriptor instead.
 func (*CorrectRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{33}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CorrectRequest) GetSeq() uint64 {
@@ -2487,7 +2567,7 @@ type RecordResponse struct {
 
 func (x *RecordResponse) Reset() {
 	*x = RecordResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2499,7 +2579,7 @@ func (x *RecordResponse) String() string {
 func (*RecordResponse) ProtoMessage() {}
 
 func (x *RecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2512,7 +2592,7 @@ func (x *RecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResponse.ProtoReflect.Descriptor instead.
 func (*RecordResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{34}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RecordResponse) GetEntry() *EntryView {
@@ -2536,7 +2616,7 @@ type ListEntriesRequest struct {
 
 func (x *ListEntriesRequest) Reset() {
 	*x = ListEntriesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2548,7 +2628,7 @@ func (x *ListEntriesRequest) String() string {
 func (*ListEntriesRequest) ProtoMessage() {}
 
 func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2561,7 +2641,7 @@ func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{35}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListEntriesRequest) GetAuthor() string {
@@ -2596,7 +2676,7 @@ type ListEntriesResponse struct {
 
 func (x *ListEntriesResponse) Reset() {
 	*x = ListEntriesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2608,7 +2688,7 @@ func (x *ListEntriesResponse) String() string {
 func (*ListEntriesResponse) ProtoMessage() {}
 
 func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2621,7 +2701,7 @@ func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{36}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListEntriesResponse) GetEntries() []*EntryView {
@@ -2671,7 +2751,7 @@ type EntryView struct {
 
 func (x *EntryView) Reset() {
 	*x = EntryView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2683,7 +2763,7 @@ func (x *EntryView) String() string {
 func (*EntryView) ProtoMessage() {}
 
 func (x *EntryView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2696,7 +2776,7 @@ func (x *EntryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntryView.ProtoReflect.Descriptor instead.
 func (*EntryView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{37}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *EntryView) GetAuthor() string {
@@ -2828,7 +2908,7 @@ type BalancesRequest struct {
 
 func (x *BalancesRequest) Reset() {
 	*x = BalancesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2840,7 +2920,7 @@ func (x *BalancesRequest) String() string {
 func (*BalancesRequest) ProtoMessage() {}
 
 func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2853,7 +2933,7 @@ func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesRequest.ProtoReflect.Descriptor instead.
 func (*BalancesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{38}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *BalancesRequest) GetPeriod() string {
@@ -2876,7 +2956,7 @@ type BalancesResponse struct {
 
 func (x *BalancesResponse) Reset() {
 	*x = BalancesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2888,7 +2968,7 @@ func (x *BalancesResponse) String() string {
 func (*BalancesResponse) ProtoMessage() {}
 
 func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2901,7 +2981,7 @@ func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesResponse.ProtoReflect.Descriptor instead.
 func (*BalancesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{39}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *BalancesResponse) GetCurrency() *Currency {
@@ -2944,7 +3024,7 @@ type Balance struct {
 
 func (x *Balance) Reset() {
 	*x = Balance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2956,7 +3036,7 @@ func (x *Balance) String() string {
 func (*Balance) ProtoMessage() {}
 
 func (x *Balance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2969,7 +3049,7 @@ func (x *Balance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Balance.ProtoReflect.Descriptor instead.
 func (*Balance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{40}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Balance) GetContributed() int64 {
@@ -3007,7 +3087,7 @@ type CaisseBalance struct {
 
 func (x *CaisseBalance) Reset() {
 	*x = CaisseBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3019,7 +3099,7 @@ func (x *CaisseBalance) String() string {
 func (*CaisseBalance) ProtoMessage() {}
 
 func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3032,7 +3112,7 @@ func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaisseBalance.ProtoReflect.Descriptor instead.
 func (*CaisseBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{41}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *CaisseBalance) GetId() string {
@@ -3082,7 +3162,7 @@ type CategoryAmount struct {
 
 func (x *CategoryAmount) Reset() {
 	*x = CategoryAmount{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3094,7 +3174,7 @@ func (x *CategoryAmount) String() string {
 func (*CategoryAmount) ProtoMessage() {}
 
 func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3107,7 +3187,7 @@ func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CategoryAmount.ProtoReflect.Descriptor instead.
 func (*CategoryAmount) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{42}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *CategoryAmount) GetDirection() string {
@@ -3141,7 +3221,7 @@ type PeriodBalance struct {
 
 func (x *PeriodBalance) Reset() {
 	*x = PeriodBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3153,7 +3233,7 @@ func (x *PeriodBalance) String() string {
 func (*PeriodBalance) ProtoMessage() {}
 
 func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3166,7 +3246,7 @@ func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodBalance.ProtoReflect.Descriptor instead.
 func (*PeriodBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{43}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *PeriodBalance) GetPeriod() string {
@@ -3191,7 +3271,7 @@ type VerifyRequest struct {
 
 func (x *VerifyRequest) Reset() {
 	*x = VerifyRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3203,7 +3283,7 @@ func (x *VerifyRequest) String() string {
 func (*VerifyRequest) ProtoMessage() {}
 
 func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3216,7 +3296,7 @@ func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyRequest.ProtoReflect.Descriptor instead.
 func (*VerifyRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{44}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{46}
 }
 
 type VerifyResponse struct {
@@ -3233,7 +3313,7 @@ type VerifyResponse struct {
 
 func (x *VerifyResponse) Reset() {
 	*x = VerifyResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3245,7 +3325,7 @@ func (x *VerifyResponse) String() string {
 func (*VerifyResponse) ProtoMessage() {}
 
 func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3258,7 +3338,7 @@ func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyResponse.ProtoReflect.Descriptor instead.
 func (*VerifyResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{45}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *VerifyResponse) GetEntries() uint64 {
@@ -3308,7 +3388,7 @@ type ClosePeriodRequest struct {
 
 func (x *ClosePeriodRequest) Reset() {
 	*x = ClosePeriodRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3320,7 +3400,7 @@ func (x *ClosePeriodRequest) String() string {
 func (*ClosePeriodRequest) ProtoMessage() {}
 
 func (x *ClosePeriodRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3333,7 +3413,7 @@ func (x *ClosePeriodRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClosePeriodRequest.ProtoReflect.Descriptor instead.
 func (*ClosePeriodRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{46}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ClosePeriodRequest) GetPeriod() string {
@@ -3366,7 +3446,7 @@ type PeriodStatusRequest struct {
 
 func (x *PeriodStatusRequest) Reset() {
 	*x = PeriodStatusRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3378,7 +3458,7 @@ func (x *PeriodStatusRequest) String() string {
 func (*PeriodStatusRequest) ProtoMessage() {}
 
 func (x *PeriodStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3391,7 +3471,7 @@ func (x *PeriodStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodStatusRequest.ProtoReflect.Descriptor instead.
 func (*PeriodStatusRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{47}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *PeriodStatusRequest) GetPeriod() string {
@@ -3417,7 +3497,7 @@ type PeriodCloseView struct {
 
 func (x *PeriodCloseView) Reset() {
 	*x = PeriodCloseView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3429,7 +3509,7 @@ func (x *PeriodCloseView) String() string {
 func (*PeriodCloseView) ProtoMessage() {}
 
 func (x *PeriodCloseView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3442,7 +3522,7 @@ func (x *PeriodCloseView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodCloseView.ProtoReflect.Descriptor instead.
 func (*PeriodCloseView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{48}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *PeriodCloseView) GetId() string {
@@ -3506,7 +3586,7 @@ type PeriodStatusResponse struct {
 
 func (x *PeriodStatusResponse) Reset() {
 	*x = PeriodStatusResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3518,7 +3598,7 @@ func (x *PeriodStatusResponse) String() string {
 func (*PeriodStatusResponse) ProtoMessage() {}
 
 func (x *PeriodStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3531,7 +3611,7 @@ func (x *PeriodStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodStatusResponse.ProtoReflect.Descriptor instead.
 func (*PeriodStatusResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{49}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *PeriodStatusResponse) GetPeriod() string {
@@ -3564,7 +3644,7 @@ type RedistributionRequest struct {
 
 func (x *RedistributionRequest) Reset() {
 	*x = RedistributionRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3576,7 +3656,7 @@ func (x *RedistributionRequest) String() string {
 func (*RedistributionRequest) ProtoMessage() {}
 
 func (x *RedistributionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3589,7 +3669,7 @@ func (x *RedistributionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedistributionRequest.ProtoReflect.Descriptor instead.
 func (*RedistributionRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{50}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RedistributionRequest) GetPeriod() string {
@@ -3614,7 +3694,7 @@ type ShareView struct {
 
 func (x *ShareView) Reset() {
 	*x = ShareView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3626,7 +3706,7 @@ func (x *ShareView) String() string {
 func (*ShareView) ProtoMessage() {}
 
 func (x *ShareView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3639,7 +3719,7 @@ func (x *ShareView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareView.ProtoReflect.Descriptor instead.
 func (*ShareView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{51}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ShareView) GetId() string {
@@ -3704,7 +3784,7 @@ type TransferView struct {
 
 func (x *TransferView) Reset() {
 	*x = TransferView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3716,7 +3796,7 @@ func (x *TransferView) String() string {
 func (*TransferView) ProtoMessage() {}
 
 func (x *TransferView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3729,7 +3809,7 @@ func (x *TransferView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferView.ProtoReflect.Descriptor instead.
 func (*TransferView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{52}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *TransferView) GetFrom() string {
@@ -3785,7 +3865,7 @@ type RedistributionResponse struct {
 
 func (x *RedistributionResponse) Reset() {
 	*x = RedistributionResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3797,7 +3877,7 @@ func (x *RedistributionResponse) String() string {
 func (*RedistributionResponse) ProtoMessage() {}
 
 func (x *RedistributionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3810,7 +3890,7 @@ func (x *RedistributionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedistributionResponse.ProtoReflect.Descriptor instead.
 func (*RedistributionResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{53}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *RedistributionResponse) GetPeriod() string {
@@ -3873,7 +3953,10 @@ var File_caisse_rpc_v1_operator_proto protoreflect.FileDescriptor
 
 const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccaisse/rpc/v1/operator.proto\x12\rcaisse.rpc.v1\"W\n" +
+	"\x1ccaisse/rpc/v1/operator.proto\x12\rcaisse.rpc.v1\"\x0f\n" +
+	"\rBackupRequest\"!\n" +
+	"\vBackupChunk\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"W\n" +
 	"\rExportRequest\x12\x16\n" +
 	"\x06format\x18\x01 \x01(\tR\x06format\x12\x16\n" +
 	"\x06period\x18\x02 \x01(\tR\x06period\x12\x16\n" +
@@ -4185,7 +4268,7 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\x04pool\x18\x05 \x01(\x03R\x04pool\x12\x18\n" +
 	"\areserve\x18\x06 \x01(\x03R\areserve\x122\n" +
 	"\acaisses\x18\a \x03(\v2\x18.caisse.rpc.v1.ShareViewR\acaisses\x129\n" +
-	"\ttransfers\x18\b \x03(\v2\x1b.caisse.rpc.v1.TransferViewR\ttransfers2\x97\v\n" +
+	"\ttransfers\x18\b \x03(\v2\x1b.caisse.rpc.v1.TransferViewR\ttransfers2\xdd\v\n" +
 	"\bOperator\x12?\n" +
 	"\x04Init\x12\x1a.caisse.rpc.v1.InitRequest\x1a\x1b.caisse.rpc.v1.InitResponse\x12E\n" +
 	"\x06Status\x12\x1c.caisse.rpc.v1.StatusRequest\x1a\x1d.caisse.rpc.v1.StatusResponse\x12M\n" +
@@ -4206,7 +4289,8 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\vClosePeriod\x12!.caisse.rpc.v1.ClosePeriodRequest\x1a\x1d.caisse.rpc.v1.RecordResponse\x12W\n" +
 	"\fPeriodStatus\x12\".caisse.rpc.v1.PeriodStatusRequest\x1a#.caisse.rpc.v1.PeriodStatusResponse\x12]\n" +
 	"\x0eRedistribution\x12$.caisse.rpc.v1.RedistributionRequest\x1a%.caisse.rpc.v1.RedistributionResponse\x12D\n" +
-	"\x06Export\x12\x1c.caisse.rpc.v1.ExportRequest\x1a\x1a.caisse.rpc.v1.ExportChunk0\x01B9Z7github.com/caisse-coop/caisse/proto/caisse/rpc/v1;rpcv1b\x06proto3"
+	"\x06Export\x12\x1c.caisse.rpc.v1.ExportRequest\x1a\x1a.caisse.rpc.v1.ExportChunk0\x01\x12D\n" +
+	"\x06Backup\x12\x1c.caisse.rpc.v1.BackupRequest\x1a\x1a.caisse.rpc.v1.BackupChunk0\x01B9Z7github.com/caisse-coop/caisse/proto/caisse/rpc/v1;rpcv1b\x06proto3"
 
 var (
 	file_caisse_rpc_v1_operator_proto_rawDescOnce sync.Once
@@ -4220,139 +4304,143 @@ func file_caisse_rpc_v1_operator_proto_rawDescGZIP() []byte {
 	return file_caisse_rpc_v1_operator_proto_rawDescData
 }
 
-var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_caisse_rpc_v1_operator_proto_goTypes = []any{
-	(*ExportRequest)(nil),          // 0: caisse.rpc.v1.ExportRequest
-	(*ExportChunk)(nil),            // 1: caisse.rpc.v1.ExportChunk
-	(*JoinToken)(nil),              // 2: caisse.rpc.v1.JoinToken
-	(*InviteRequest)(nil),          // 3: caisse.rpc.v1.InviteRequest
-	(*InviteResponse)(nil),         // 4: caisse.rpc.v1.InviteResponse
-	(*JoinRequest)(nil),            // 5: caisse.rpc.v1.JoinRequest
-	(*JoinResponse)(nil),           // 6: caisse.rpc.v1.JoinResponse
-	(*ProposeRequest)(nil),         // 7: caisse.rpc.v1.ProposeRequest
-	(*VoteRequest)(nil),            // 8: caisse.rpc.v1.VoteRequest
-	(*MembersRequest)(nil),         // 9: caisse.rpc.v1.MembersRequest
-	(*MemberView)(nil),             // 10: caisse.rpc.v1.MemberView
-	(*ProposalView)(nil),           // 11: caisse.rpc.v1.ProposalView
-	(*ForkView)(nil),               // 12: caisse.rpc.v1.ForkView
-	(*MembersResponse)(nil),        // 13: caisse.rpc.v1.MembersResponse
-	(*PeersRequest)(nil),           // 14: caisse.rpc.v1.PeersRequest
-	(*PeerView)(nil),               // 15: caisse.rpc.v1.PeerView
-	(*PeersResponse)(nil),          // 16: caisse.rpc.v1.PeersResponse
-	(*GossipRequest)(nil),          // 17: caisse.rpc.v1.GossipRequest
-	(*HeadView)(nil),               // 18: caisse.rpc.v1.HeadView
-	(*PeerFrontier)(nil),           // 19: caisse.rpc.v1.PeerFrontier
-	(*GapView)(nil),                // 20: caisse.rpc.v1.GapView
-	(*QueueView)(nil),              // 21: caisse.rpc.v1.QueueView
-	(*GossipResponse)(nil),         // 22: caisse.rpc.v1.GossipResponse
-	(*InitRequest)(nil),            // 23: caisse.rpc.v1.InitRequest
-	(*Rules)(nil),                  // 24: caisse.rpc.v1.Rules
-	(*InitResponse)(nil),           // 25: caisse.rpc.v1.InitResponse
-	(*StatusRequest)(nil),          // 26: caisse.rpc.v1.StatusRequest
-	(*StatusResponse)(nil),         // 27: caisse.rpc.v1.StatusResponse
-	(*CatchUp)(nil),                // 28: caisse.rpc.v1.CatchUp
-	(*Currency)(nil),               // 29: caisse.rpc.v1.Currency
-	(*MemberRef)(nil),              // 30: caisse.rpc.v1.MemberRef
-	(*ContributeRequest)(nil),      // 31: caisse.rpc.v1.ContributeRequest
-	(*DisburseRequest)(nil),        // 32: caisse.rpc.v1.DisburseRequest
-	(*CorrectRequest)(nil),         // 33: caisse.rpc.v1.CorrectRequest
-	(*RecordResponse)(nil),         // 34: caisse.rpc.v1.RecordResponse
-	(*ListEntriesRequest)(nil),     // 35: caisse.rpc.v1.ListEntriesRequest
-	(*ListEntriesResponse)(nil),    // 36: caisse.rpc.v1.ListEntriesResponse
-	(*EntryView)(nil),              // 37: caisse.rpc.v1.EntryView
-	(*BalancesRequest)(nil),        // 38: caisse.rpc.v1.BalancesRequest
-	(*BalancesResponse)(nil),       // 39: caisse.rpc.v1.BalancesResponse
-	(*Balance)(nil),                // 40: caisse.rpc.v1.Balance
-	(*CaisseBalance)(nil),          // 41: caisse.rpc.v1.CaisseBalance
-	(*CategoryAmount)(nil),         // 42: caisse.rpc.v1.CategoryAmount
-	(*PeriodBalance)(nil),          // 43: caisse.rpc.v1.PeriodBalance
-	(*VerifyRequest)(nil),          // 44: caisse.rpc.v1.VerifyRequest
-	(*VerifyResponse)(nil),         // 45: caisse.rpc.v1.VerifyResponse
-	(*ClosePeriodRequest)(nil),     // 46: caisse.rpc.v1.ClosePeriodRequest
-	(*PeriodStatusRequest)(nil),    // 47: caisse.rpc.v1.PeriodStatusRequest
-	(*PeriodCloseView)(nil),        // 48: caisse.rpc.v1.PeriodCloseView
-	(*PeriodStatusResponse)(nil),   // 49: caisse.rpc.v1.PeriodStatusResponse
-	(*RedistributionRequest)(nil),  // 50: caisse.rpc.v1.RedistributionRequest
-	(*ShareView)(nil),              // 51: caisse.rpc.v1.ShareView
-	(*TransferView)(nil),           // 52: caisse.rpc.v1.TransferView
-	(*RedistributionResponse)(nil), // 53: caisse.rpc.v1.RedistributionResponse
-	nil,                            // 54: caisse.rpc.v1.Rules.RatesEntry
-	nil,                            // 55: caisse.rpc.v1.ClosePeriodRequest.NeedEntry
+	(*BackupRequest)(nil),          // 0: caisse.rpc.v1.BackupRequest
+	(*BackupChunk)(nil),            // 1: caisse.rpc.v1.BackupChunk
+	(*ExportRequest)(nil),          // 2: caisse.rpc.v1.ExportRequest
+	(*ExportChunk)(nil),            // 3: caisse.rpc.v1.ExportChunk
+	(*JoinToken)(nil),              // 4: caisse.rpc.v1.JoinToken
+	(*InviteRequest)(nil),          // 5: caisse.rpc.v1.InviteRequest
+	(*InviteResponse)(nil),         // 6: caisse.rpc.v1.InviteResponse
+	(*JoinRequest)(nil),            // 7: caisse.rpc.v1.JoinRequest
+	(*JoinResponse)(nil),           // 8: caisse.rpc.v1.JoinResponse
+	(*ProposeRequest)(nil),         // 9: caisse.rpc.v1.ProposeRequest
+	(*VoteRequest)(nil),            // 10: caisse.rpc.v1.VoteRequest
+	(*MembersRequest)(nil),         // 11: caisse.rpc.v1.MembersRequest
+	(*MemberView)(nil),             // 12: caisse.rpc.v1.MemberView
+	(*ProposalView)(nil),           // 13: caisse.rpc.v1.ProposalView
+	(*ForkView)(nil),               // 14: caisse.rpc.v1.ForkView
+	(*MembersResponse)(nil),        // 15: caisse.rpc.v1.MembersResponse
+	(*PeersRequest)(nil),           // 16: caisse.rpc.v1.PeersRequest
+	(*PeerView)(nil),               // 17: caisse.rpc.v1.PeerView
+	(*PeersResponse)(nil),          // 18: caisse.rpc.v1.PeersResponse
+	(*GossipRequest)(nil),          // 19: caisse.rpc.v1.GossipRequest
+	(*HeadView)(nil),               // 20: caisse.rpc.v1.HeadView
+	(*PeerFrontier)(nil),           // 21: caisse.rpc.v1.PeerFrontier
+	(*GapView)(nil),                // 22: caisse.rpc.v1.GapView
+	(*QueueView)(nil),              // 23: caisse.rpc.v1.QueueView
+	(*GossipResponse)(nil),         // 24: caisse.rpc.v1.GossipResponse
+	(*InitRequest)(nil),            // 25: caisse.rpc.v1.InitRequest
+	(*Rules)(nil),                  // 26: caisse.rpc.v1.Rules
+	(*InitResponse)(nil),           // 27: caisse.rpc.v1.InitResponse
+	(*StatusRequest)(nil),          // 28: caisse.rpc.v1.StatusRequest
+	(*StatusResponse)(nil),         // 29: caisse.rpc.v1.StatusResponse
+	(*CatchUp)(nil),                // 30: caisse.rpc.v1.CatchUp
+	(*Currency)(nil),               // 31: caisse.rpc.v1.Currency
+	(*MemberRef)(nil),              // 32: caisse.rpc.v1.MemberRef
+	(*ContributeRequest)(nil),      // 33: caisse.rpc.v1.ContributeRequest
+	(*DisburseRequest)(nil),        // 34: caisse.rpc.v1.DisburseRequest
+	(*CorrectRequest)(nil),         // 35: caisse.rpc.v1.CorrectRequest
+	(*RecordResponse)(nil),         // 36: caisse.rpc.v1.RecordResponse
+	(*ListEntriesRequest)(nil),     // 37: caisse.rpc.v1.ListEntriesRequest
+	(*ListEntriesResponse)(nil),    // 38: caisse.rpc.v1.ListEntriesResponse
+	(*EntryView)(nil),              // 39: caisse.rpc.v1.EntryView
+	(*BalancesRequest)(nil),        // 40: caisse.rpc.v1.BalancesRequest
+	(*BalancesResponse)(nil),       // 41: caisse.rpc.v1.BalancesResponse
+	(*Balance)(nil),                // 42: caisse.rpc.v1.Balance
+	(*CaisseBalance)(nil),          // 43: caisse.rpc.v1.CaisseBalance
+	(*CategoryAmount)(nil),         // 44: caisse.rpc.v1.CategoryAmount
+	(*PeriodBalance)(nil),          // 45: caisse.rpc.v1.PeriodBalance
+	(*VerifyRequest)(nil),          // 46: caisse.rpc.v1.VerifyRequest
+	(*VerifyResponse)(nil),         // 47: caisse.rpc.v1.VerifyResponse
+	(*ClosePeriodRequest)(nil),     // 48: caisse.rpc.v1.ClosePeriodRequest
+	(*PeriodStatusRequest)(nil),    // 49: caisse.rpc.v1.PeriodStatusRequest
+	(*PeriodCloseView)(nil),        // 50: caisse.rpc.v1.PeriodCloseView
+	(*PeriodStatusResponse)(nil),   // 51: caisse.rpc.v1.PeriodStatusResponse
+	(*RedistributionRequest)(nil),  // 52: caisse.rpc.v1.RedistributionRequest
+	(*ShareView)(nil),              // 53: caisse.rpc.v1.ShareView
+	(*TransferView)(nil),           // 54: caisse.rpc.v1.TransferView
+	(*RedistributionResponse)(nil), // 55: caisse.rpc.v1.RedistributionResponse
+	nil,                            // 56: caisse.rpc.v1.Rules.RatesEntry
+	nil,                            // 57: caisse.rpc.v1.ClosePeriodRequest.NeedEntry
 }
 var file_caisse_rpc_v1_operator_proto_depIdxs = []int32{
-	37, // 0: caisse.rpc.v1.JoinResponse.application:type_name -> caisse.rpc.v1.EntryView
-	10, // 1: caisse.rpc.v1.MembersResponse.members:type_name -> caisse.rpc.v1.MemberView
-	11, // 2: caisse.rpc.v1.MembersResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
-	12, // 3: caisse.rpc.v1.MembersResponse.forks:type_name -> caisse.rpc.v1.ForkView
-	15, // 4: caisse.rpc.v1.PeersResponse.peers:type_name -> caisse.rpc.v1.PeerView
-	18, // 5: caisse.rpc.v1.PeerFrontier.vector:type_name -> caisse.rpc.v1.HeadView
-	18, // 6: caisse.rpc.v1.GossipResponse.vector:type_name -> caisse.rpc.v1.HeadView
-	19, // 7: caisse.rpc.v1.GossipResponse.peers:type_name -> caisse.rpc.v1.PeerFrontier
-	20, // 8: caisse.rpc.v1.GossipResponse.gaps:type_name -> caisse.rpc.v1.GapView
-	12, // 9: caisse.rpc.v1.GossipResponse.forks:type_name -> caisse.rpc.v1.ForkView
-	21, // 10: caisse.rpc.v1.GossipResponse.queues:type_name -> caisse.rpc.v1.QueueView
-	24, // 11: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
-	54, // 12: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
-	37, // 13: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
-	29, // 14: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
-	24, // 15: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
-	28, // 16: caisse.rpc.v1.StatusResponse.catching_up:type_name -> caisse.rpc.v1.CatchUp
-	30, // 17: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
-	30, // 18: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
-	37, // 19: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
-	37, // 20: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
-	29, // 21: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
-	41, // 22: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
-	40, // 23: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
-	40, // 24: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
-	42, // 25: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
-	43, // 26: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
-	40, // 27: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
-	55, // 28: caisse.rpc.v1.ClosePeriodRequest.need:type_name -> caisse.rpc.v1.ClosePeriodRequest.NeedEntry
-	48, // 29: caisse.rpc.v1.PeriodStatusResponse.caisses:type_name -> caisse.rpc.v1.PeriodCloseView
-	29, // 30: caisse.rpc.v1.RedistributionResponse.currency:type_name -> caisse.rpc.v1.Currency
-	51, // 31: caisse.rpc.v1.RedistributionResponse.caisses:type_name -> caisse.rpc.v1.ShareView
-	52, // 32: caisse.rpc.v1.RedistributionResponse.transfers:type_name -> caisse.rpc.v1.TransferView
-	23, // 33: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
-	26, // 34: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
-	31, // 35: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
-	32, // 36: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
-	33, // 37: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
-	35, // 38: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
-	38, // 39: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
-	44, // 40: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
-	3,  // 41: caisse.rpc.v1.Operator.Invite:input_type -> caisse.rpc.v1.InviteRequest
-	5,  // 42: caisse.rpc.v1.Operator.Join:input_type -> caisse.rpc.v1.JoinRequest
-	7,  // 43: caisse.rpc.v1.Operator.Propose:input_type -> caisse.rpc.v1.ProposeRequest
-	8,  // 44: caisse.rpc.v1.Operator.Vote:input_type -> caisse.rpc.v1.VoteRequest
-	9,  // 45: caisse.rpc.v1.Operator.Members:input_type -> caisse.rpc.v1.MembersRequest
-	14, // 46: caisse.rpc.v1.Operator.Peers:input_type -> caisse.rpc.v1.PeersRequest
-	17, // 47: caisse.rpc.v1.Operator.Gossip:input_type -> caisse.rpc.v1.GossipRequest
-	46, // 48: caisse.rpc.v1.Operator.ClosePeriod:input_type -> caisse.rpc.v1.ClosePeriodRequest
-	47, // 49: caisse.rpc.v1.Operator.PeriodStatus:input_type -> caisse.rpc.v1.PeriodStatusRequest
-	50, // 50: caisse.rpc.v1.Operator.Redistribution:input_type -> caisse.rpc.v1.RedistributionRequest
-	0,  // 51: caisse.rpc.v1.Operator.Export:input_type -> caisse.rpc.v1.ExportRequest
-	25, // 52: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
-	27, // 53: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
-	34, // 54: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
-	34, // 55: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
-	34, // 56: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
-	36, // 57: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
-	39, // 58: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
-	45, // 59: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
-	4,  // 60: caisse.rpc.v1.Operator.Invite:output_type -> caisse.rpc.v1.InviteResponse
-	6,  // 61: caisse.rpc.v1.Operator.Join:output_type -> caisse.rpc.v1.JoinResponse
-	34, // 62: caisse.rpc.v1.Operator.Propose:output_type -> caisse.rpc.v1.RecordResponse
-	34, // 63: caisse.rpc.v1.Operator.Vote:output_type -> caisse.rpc.v1.RecordResponse
-	13, // 64: caisse.rpc.v1.Operator.Members:output_type -> caisse.rpc.v1.MembersResponse
-	16, // 65: caisse.rpc.v1.Operator.Peers:output_type -> caisse.rpc.v1.PeersResponse
-	22, // 66: caisse.rpc.v1.Operator.Gossip:output_type -> caisse.rpc.v1.GossipResponse
-	34, // 67: caisse.rpc.v1.Operator.ClosePeriod:output_type -> caisse.rpc.v1.RecordResponse
-	49, // 68: caisse.rpc.v1.Operator.PeriodStatus:output_type -> caisse.rpc.v1.PeriodStatusResponse
-	53, // 69: caisse.rpc.v1.Operator.Redistribution:output_type -> caisse.rpc.v1.RedistributionResponse
-	1,  // 70: caisse.rpc.v1.Operator.Export:output_type -> caisse.rpc.v1.ExportChunk
-	52, // [52:71] is the sub-list for method output_type
-	33, // [33:52] is the sub-list for method input_type
+	39, // 0: caisse.rpc.v1.JoinResponse.application:type_name -> caisse.rpc.v1.EntryView
+	12, // 1: caisse.rpc.v1.MembersResponse.members:type_name -> caisse.rpc.v1.MemberView
+	13, // 2: caisse.rpc.v1.MembersResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
+	14, // 3: caisse.rpc.v1.MembersResponse.forks:type_name -> caisse.rpc.v1.ForkView
+	17, // 4: caisse.rpc.v1.PeersResponse.peers:type_name -> caisse.rpc.v1.PeerView
+	20, // 5: caisse.rpc.v1.PeerFrontier.vector:type_name -> caisse.rpc.v1.HeadView
+	20, // 6: caisse.rpc.v1.GossipResponse.vector:type_name -> caisse.rpc.v1.HeadView
+	21, // 7: caisse.rpc.v1.GossipResponse.peers:type_name -> caisse.rpc.v1.PeerFrontier
+	22, // 8: caisse.rpc.v1.GossipResponse.gaps:type_name -> caisse.rpc.v1.GapView
+	14, // 9: caisse.rpc.v1.GossipResponse.forks:type_name -> caisse.rpc.v1.ForkView
+	23, // 10: caisse.rpc.v1.GossipResponse.queues:type_name -> caisse.rpc.v1.QueueView
+	26, // 11: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
+	56, // 12: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
+	39, // 13: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
+	31, // 14: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
+	26, // 15: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
+	30, // 16: caisse.rpc.v1.StatusResponse.catching_up:type_name -> caisse.rpc.v1.CatchUp
+	32, // 17: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
+	32, // 18: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
+	39, // 19: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
+	39, // 20: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
+	31, // 21: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
+	43, // 22: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
+	42, // 23: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
+	42, // 24: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
+	44, // 25: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
+	45, // 26: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
+	42, // 27: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
+	57, // 28: caisse.rpc.v1.ClosePeriodRequest.need:type_name -> caisse.rpc.v1.ClosePeriodRequest.NeedEntry
+	50, // 29: caisse.rpc.v1.PeriodStatusResponse.caisses:type_name -> caisse.rpc.v1.PeriodCloseView
+	31, // 30: caisse.rpc.v1.RedistributionResponse.currency:type_name -> caisse.rpc.v1.Currency
+	53, // 31: caisse.rpc.v1.RedistributionResponse.caisses:type_name -> caisse.rpc.v1.ShareView
+	54, // 32: caisse.rpc.v1.RedistributionResponse.transfers:type_name -> caisse.rpc.v1.TransferView
+	25, // 33: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
+	28, // 34: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
+	33, // 35: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
+	34, // 36: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
+	35, // 37: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
+	37, // 38: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
+	40, // 39: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
+	46, // 40: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
+	5,  // 41: caisse.rpc.v1.Operator.Invite:input_type -> caisse.rpc.v1.InviteRequest
+	7,  // 42: caisse.rpc.v1.Operator.Join:input_type -> caisse.rpc.v1.JoinRequest
+	9,  // 43: caisse.rpc.v1.Operator.Propose:input_type -> caisse.rpc.v1.ProposeRequest
+	10, // 44: caisse.rpc.v1.Operator.Vote:input_type -> caisse.rpc.v1.VoteRequest
+	11, // 45: caisse.rpc.v1.Operator.Members:input_type -> caisse.rpc.v1.MembersRequest
+	16, // 46: caisse.rpc.v1.Operator.Peers:input_type -> caisse.rpc.v1.PeersRequest
+	19, // 47: caisse.rpc.v1.Operator.Gossip:input_type -> caisse.rpc.v1.GossipRequest
+	48, // 48: caisse.rpc.v1.Operator.ClosePeriod:input_type -> caisse.rpc.v1.ClosePeriodRequest
+	49, // 49: caisse.rpc.v1.Operator.PeriodStatus:input_type -> caisse.rpc.v1.PeriodStatusRequest
+	52, // 50: caisse.rpc.v1.Operator.Redistribution:input_type -> caisse.rpc.v1.RedistributionRequest
+	2,  // 51: caisse.rpc.v1.Operator.Export:input_type -> caisse.rpc.v1.ExportRequest
+	0,  // 52: caisse.rpc.v1.Operator.Backup:input_type -> caisse.rpc.v1.BackupRequest
+	27, // 53: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
+	29, // 54: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
+	36, // 55: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
+	36, // 56: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
+	36, // 57: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
+	38, // 58: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
+	41, // 59: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
+	47, // 60: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
+	6,  // 61: caisse.rpc.v1.Operator.Invite:output_type -> caisse.rpc.v1.InviteResponse
+	8,  // 62: caisse.rpc.v1.Operator.Join:output_type -> caisse.rpc.v1.JoinResponse
+	36, // 63: caisse.rpc.v1.Operator.Propose:output_type -> caisse.rpc.v1.RecordResponse
+	36, // 64: caisse.rpc.v1.Operator.Vote:output_type -> caisse.rpc.v1.RecordResponse
+	15, // 65: caisse.rpc.v1.Operator.Members:output_type -> caisse.rpc.v1.MembersResponse
+	18, // 66: caisse.rpc.v1.Operator.Peers:output_type -> caisse.rpc.v1.PeersResponse
+	24, // 67: caisse.rpc.v1.Operator.Gossip:output_type -> caisse.rpc.v1.GossipResponse
+	36, // 68: caisse.rpc.v1.Operator.ClosePeriod:output_type -> caisse.rpc.v1.RecordResponse
+	51, // 69: caisse.rpc.v1.Operator.PeriodStatus:output_type -> caisse.rpc.v1.PeriodStatusResponse
+	55, // 70: caisse.rpc.v1.Operator.Redistribution:output_type -> caisse.rpc.v1.RedistributionResponse
+	3,  // 71: caisse.rpc.v1.Operator.Export:output_type -> caisse.rpc.v1.ExportChunk
+	1,  // 72: caisse.rpc.v1.Operator.Backup:output_type -> caisse.rpc.v1.BackupChunk
+	53, // [53:73] is the sub-list for method output_type
+	33, // [33:53] is the sub-list for method input_type
 	33, // [33:33] is the sub-list for extension type_name
 	33, // [33:33] is the sub-list for extension extendee
 	0,  // [0:33] is the sub-list for field type_name
@@ -4363,7 +4451,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 	if File_caisse_rpc_v1_operator_proto != nil {
 		return
 	}
-	file_caisse_rpc_v1_operator_proto_msgTypes[30].OneofWrappers = []any{
+	file_caisse_rpc_v1_operator_proto_msgTypes[32].OneofWrappers = []any{
 		(*MemberRef_Name)(nil),
 		(*MemberRef_Pseudonym)(nil),
 	}
@@ -4373,7 +4461,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_caisse_rpc_v1_operator_proto_rawDesc), len(file_caisse_rpc_v1_operator_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   56,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -44,6 +44,7 @@ const (
 	Operator_PeriodStatus_FullMethodName   = "/caisse.rpc.v1.Operator/PeriodStatus"
 	Operator_Redistribution_FullMethodName = "/caisse.rpc.v1.Operator/Redistribution"
 	Operator_Export_FullMethodName         = "/caisse.rpc.v1.Operator/Export"
+	Operator_Backup_FullMethodName         = "/caisse.rpc.v1.Operator/Backup"
 )
 
 // OperatorClient is the client API for Operator service.
@@ -93,6 +94,10 @@ type OperatorClient interface {
 	// Export streams the accounts in a format for spreadsheets or
 	// accounting tools, in a deterministic order.
 	Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportChunk], error)
+	// Backup streams a consistent snapshot of the node's store, every
+	// signed entry and fork proof, in caisse's portable backup format
+	// (node/backup.go); caissed restore-backup loads it.
+	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error)
 }
 
 type operatorClient struct {
@@ -302,6 +307,25 @@ func (c *operatorClient) Export(ctx context.Context, in *ExportRequest, opts ...
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Operator_ExportClient = grpc.ServerStreamingClient[ExportChunk]
 
+func (c *operatorClient) Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Operator_ServiceDesc.Streams[1], Operator_Backup_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[BackupRequest, BackupChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Operator_BackupClient = grpc.ServerStreamingClient[BackupChunk]
+
 // OperatorServer is the server API for Operator service.
 // All implementations must embed UnimplementedOperatorServer
 // for forward compatibility.
@@ -349,6 +373,10 @@ type OperatorServer interface {
 	// Export streams the accounts in a format for spreadsheets or
 	// accounting tools, in a deterministic order.
 	Export(*ExportRequest, grpc.ServerStreamingServer[ExportChunk]) error
+	// Backup streams a consistent snapshot of the node's store, every
+	// signed entry and fork proof, in caisse's portable backup format
+	// (node/backup.go); caissed restore-backup loads it.
+	Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error
 	mustEmbedUnimplementedOperatorServer()
 }
 
@@ -415,6 +443,9 @@ func (UnimplementedOperatorServer) Redistribution(context.Context, *Redistributi
 }
 func (UnimplementedOperatorServer) Export(*ExportRequest, grpc.ServerStreamingServer[ExportChunk]) error {
 	return status.Error(codes.Unimplemented, "method Export not implemented")
+}
+func (UnimplementedOperatorServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error {
+	return status.Error(codes.Unimplemented, "method Backup not implemented")
 }
 func (UnimplementedOperatorServer) mustEmbedUnimplementedOperatorServer() {}
 func (UnimplementedOperatorServer) testEmbeddedByValue()                  {}
@@ -772,6 +803,17 @@ func _Operator_Export_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Operator_ExportServer = grpc.ServerStreamingServer[ExportChunk]
 
+func _Operator_Backup_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(BackupRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(OperatorServer).Backup(m, &grpc.GenericServerStream[BackupRequest, BackupChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Operator_BackupServer = grpc.ServerStreamingServer[BackupChunk]
+
 // Operator_ServiceDesc is the grpc.ServiceDesc for Operator service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -856,6 +898,11 @@ var Operator_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Export",
 			Handler:       _Operator_Export_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Backup",
+			Handler:       _Operator_Backup_Handler,
 			ServerStreams: true,
 		},
 	},
