@@ -192,3 +192,40 @@ func TestMinFreeDisk(t *testing.T) {
 		})
 	}
 }
+
+// FuzzConfigFile feeds parseConfig arbitrary config files: no panic, and
+// a file it accepts gives a configuration node.New's checks can judge
+// (they may refuse it, with an error, never a crash).
+func FuzzConfigFile(f *testing.F) {
+	dir := f.TempDir()
+	if err := writeDefaultConfig(dir); err != nil {
+		f.Fatal(err)
+	}
+	def, err := os.ReadFile(filepath.Join(dir, configName))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(def))
+	f.Add(regexp.MustCompile(`(?m)^# ([a-z-]+ = .*)$`).ReplaceAllString(string(def), "$1"))
+	f.Add("name = \"x\"\n[rules]\nrates = \"strike_day=5000,legal_case=-1\"\n")
+	f.Add("min-free-disk = \"1 EiB\"\nmax-clock-ahead = \"-5m\"\n")
+	f.Add("[federation]\nexponent = 99999999999\n")
+	work := f.TempDir() // one per fuzzing process, whose runs are sequential
+	f.Fuzz(func(t *testing.T, file string) {
+		dir := work
+		path := filepath.Join(dir, "fuzz.toml")
+		if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := parseConfig([]string{"--data-dir", dir, "--config", path}, io.Discard)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "config: ") {
+				t.Fatalf("parseConfig error without its prefix: %v", err)
+			}
+			return
+		}
+		if cfg.DataDir != dir {
+			t.Fatalf("the file moved the data directory: %q", cfg.DataDir)
+		}
+	})
+}
