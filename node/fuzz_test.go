@@ -87,27 +87,12 @@ func newMemNode(tb testing.TB) *memNode {
 	}
 	m.n, m.fid = n, gen.Hash()
 	seed[0] = 2
-	if m.other, err = ledger.NewSigner(ed25519.NewKeyFromSeed(seed)); err != nil {
+	otherKey := ed25519.NewKeyFromSeed(seed)
+	if m.other, err = ledger.NewSigner(otherKey); err != nil {
 		tb.Fatal(err)
 	}
 	// The other caisse applies and is admitted by this node's single vote.
-	app := m.sign(tb, &caissev1.EntryBody{Kind: &caissev1.EntryBody_Application{Application: &caissev1.Application{Name: "Caisse voisine"}}}, true)
-	if r := n.ingest([]ledger.Entry{app}); r[0].out != stored {
-		tb.Fatalf("application: %s %v", r[0].out, r[0].err)
-	}
-	o := m.other.Author()
-	prop, err := n.appendLocked(func(b *caissev1.EntryBody) {
-		b.Kind = &caissev1.EntryBody_Proposal{Proposal: &caissev1.Proposal{Action: &caissev1.Proposal_Admit{Admit: &caissev1.Admit{Applicant: o[:]}}}}
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	h := prop.Hash()
-	if _, err := n.appendLocked(func(b *caissev1.EntryBody) {
-		b.Kind = &caissev1.EntryBody_Vote{Vote: &caissev1.Vote{Proposal: h[:], Choice: caissev1.Choice_CHOICE_YES}}
-	}); err != nil {
-		tb.Fatal(err)
-	}
+	admitOther(tb, n, m.fid, otherKey)
 	return m
 }
 
