@@ -156,7 +156,7 @@ func parseConfig(args []string, stderr io.Writer) (node.Config, logConfig, error
 	fs := flags(&cfg, &lc, cp)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: caissed [flags]\n\nRuns a caisse node. Every flag can also be set as CAISSE_<NAME> in the\nenvironment or as a key in the config file (flags > environment > file).\n\n")
+		fmt.Fprintf(stderr, "Usage: caissed [flags]\n       caissed restore-backup [--data-dir DIR] [--keys DIR] FILE\n\nRuns a caisse node. Every flag can also be set as CAISSE_<NAME> in the\nenvironment or as a key in the config file (flags > environment > file).\n\n")
 		fs.PrintDefaults()
 	}
 	err := ff.Parse(fs, args,
