@@ -8,9 +8,11 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"golang.org/x/net/http2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -179,6 +181,24 @@ func TestSyncServerLimits(t *testing.T) {
 	})
 }
 
+// lockedBuffer collects logs written by the server's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // opBackend answers Status and panics elsewhere (a nil Backend): the
 // operator server must turn the panic into Internal and go on.
 type opBackend struct{ Backend }
@@ -189,7 +209,8 @@ func (opBackend) Status(context.Context, *rpcv1.StatusRequest) (*rpcv1.StatusRes
 
 func TestOperatorServerLimits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "op.sock")
-	s, err := Listen(path, opBackend{}, testLogger(t))
+	var logs lockedBuffer
+	s, err := Listen(path, opBackend{}, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,6 +235,9 @@ func TestOperatorServerLimits(t *testing.T) {
 		if status.Code(err) != codes.Internal {
 			t.Fatalf("balances with a panicking backend: %v, want Internal", err)
 		}
+		if l := logs.String(); !strings.Contains(l, "panic in a gRPC handler") || !strings.Contains(l, "opBackend).Balances") {
+			t.Fatalf("the panic is not logged with its stack:\n%s", l)
+		}
 		serving(t)
 	})
 	t.Run("panic in a stream handler", func(t *testing.T) {
@@ -230,6 +254,41 @@ func TestOperatorServerLimits(t *testing.T) {
 		_, err := c.Contribute(ctx, &rpcv1.ContributeRequest{Note: strings.Repeat("x", MaxMessageSize)})
 		if status.Code(err) != codes.ResourceExhausted {
 			t.Fatalf("a %d-byte request: %v, want ResourceExhausted", MaxMessageSize, err)
+		}
+		serving(t)
+	})
+	t.Run("ping flood", func(t *testing.T) {
+		// A client pinging far more often than keepaliveMinTime is told
+		// to calm down and cut off (HTTP/2 GOAWAY, ENHANCE_YOUR_CALM).
+		conn, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := conn.Write([]byte(http2.ClientPreface)); err != nil {
+			t.Fatal(err)
+		}
+		fr := http2.NewFramer(conn, conn)
+		if err := fr.WriteSettings(); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 10 {
+			if err := fr.WritePing(false, [8]byte{byte(i)}); err != nil {
+				break // the server may already have closed
+			}
+		}
+		for {
+			f, err := fr.ReadFrame()
+			if err != nil {
+				t.Fatalf("no GOAWAY after a ping flood: %v", err)
+			}
+			if ga, ok := f.(*http2.GoAwayFrame); ok {
+				if ga.ErrCode != http2.ErrCodeEnhanceYourCalm || !strings.Contains(string(ga.DebugData()), "too_many_pings") {
+					t.Fatalf("GOAWAY %v %q, want ENHANCE_YOUR_CALM too_many_pings", ga.ErrCode, ga.DebugData())
+				}
+				break
+			}
 		}
 		serving(t)
 	})
