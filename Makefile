@@ -7,8 +7,9 @@ BENCHTIME ?= 1s
 COUNT     ?= 6
 
 SEEDS     ?= 2000
+FUZZTIME  ?= 10s
 
-.PHONY: help build test test-short run demo sim bench proto verify tidy clean
+.PHONY: help build test test-short run demo sim bench fuzz proto verify tidy clean
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -33,6 +34,9 @@ sim: ## long seeded simulations of the sync core: make sim SEEDS=N (SIM_SEED=N r
 
 bench: ## benchmarks, each beside its same-run baseline (x-baseline); feed to benchstat
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee bench.out
+
+fuzz: ## every fuzz target for FUZZTIME each, one after the other (make fuzz FUZZTIME=1m)
+	FUZZTIME=$(FUZZTIME) ./.ci/fuzz
 
 proto: ## regenerate proto/ with the generators pinned in go.mod
 	$(GO) tool buf lint

@@ -69,6 +69,14 @@ type Config struct {
 	// MaxClockAhead is how far ahead of local time an entry's clock may be
 	// before it is refused.
 	MaxClockAhead time.Duration
+	// MinFreeDisk is the free space, in bytes, the node keeps on its data
+	// directory's file system: below it, local writes are refused with a
+	// clear error and replication pauses, until space returns. 0 disables
+	// the check.
+	MinFreeDisk uint64
+	// FreeDisk reports the free space of the file system holding a
+	// directory; nil means statfs. Tests inject their own.
+	FreeDisk func(dir string) (uint64, error)
 	// Logger receives the node's structured logs.
 	Logger *slog.Logger
 	// Now is the node's clock. Tests inject their own.
@@ -136,6 +144,7 @@ func DefaultConfig() Config {
 		Tick:          100 * time.Millisecond,
 		AntiEntropy:   30 * time.Second,
 		MaxClockAhead: 5 * time.Minute,
+		MinFreeDisk:   DefaultMinFreeDisk,
 		Logger:        slog.Default(),
 		Now:           time.Now,
 		Version:       "dev",
@@ -182,6 +191,9 @@ func (c *Config) validate() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.FreeDisk == nil {
+		c.FreeDisk = freeDisk
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("node: config: %w", err)

@@ -43,6 +43,13 @@ func (n *Node) ingest(entries []ledger.Entry) (results []result) {
 	defer n.mu.Unlock()
 	defer func() { n.met.ingested(results) }()
 	results = make([]result, len(entries))
+	if err := n.checkDisk(); err != nil {
+		// Paused, not refused: the entries come again once there is room.
+		for i, e := range entries {
+			results[i] = result{e: e, out: pending, err: err}
+		}
+		return results
+	}
 	var batch []ledger.Entry
 	var batchIdx []int
 	now := n.nowMs()

@@ -49,6 +49,8 @@ type Node struct {
 	fedReadyOnce sync.Once
 	// acking is set while acknowledgeDecisions runs.
 	acking atomic.Bool
+	// diskLow is set while free space is under Config.MinFreeDisk.
+	diskLow atomic.Bool
 
 	// met are the node's metrics; adminAddr, the admin listener's bound
 	// address once Run has bound it.
@@ -244,6 +246,9 @@ func (n *Node) appendLocked(kind func(*caissev1.EntryBody)) (ledger.Entry, error
 // commitLocked signs body, checks it against the state, stores it durably
 // and applies it. n.mu is held.
 func (n *Node) commitLocked(body *caissev1.EntryBody) (ledger.Entry, error) {
+	if err := n.checkDisk(); err != nil {
+		return ledger.Entry{}, err
+	}
 	e, err := n.signer.Sign(body)
 	if err != nil {
 		return ledger.Entry{}, fmt.Errorf("node: sign: %w", err)

@@ -115,9 +115,10 @@ func (n *Node) startReplication(ctx context.Context, fed ledger.Hash, gossipKey 
 	if err != nil {
 		return nil, fmt.Errorf("node: sync listen: %w", err)
 	}
+	r.lis = api.LimitSyncListener(r.lis)
 	r.syncAddr = advertised(n.cfg.AdvertiseSync, r.lis.Addr().String())
 	creds := credentials.NewTLS(tlsid.ServerConfig(cert, func(ledger.Author) error { return nil }))
-	r.grpc = grpc.NewServer(grpc.Creds(creds), grpc.MaxRecvMsgSize(api.MaxSyncMessage), grpc.MaxConcurrentStreams(64))
+	r.grpc = grpc.NewServer(api.SyncServerOptions(creds, n.log.With("part", "sync"))...)
 	api.NewSyncServer(r).Register(r.grpc)
 	go r.grpc.Serve(r.lis)
 
@@ -634,6 +635,12 @@ func (r *replicator) Receive(a ledger.Author, entries []ledger.Entry) api.PushRe
 	_, known := r.peers[id]
 	r.peersMu.Unlock()
 	res := api.PushResult{}
+	if err := r.n.checkDisk(); err != nil {
+		for _, e := range entries {
+			res.Refused = append(res.Refused, fmt.Sprintf("%s: %v", e, err))
+		}
+		return res
+	}
 	var forward []ledger.Entry
 	now := r.n.nowMs()
 	r.n.mu.Lock()

@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			initCmd(g), statusCmd(g), healthCmd(g), contributeCmd(g), disburseCmd(g), correctCmd(g),
 			entriesCmd(g), balancesCmd(g), verifyCmd(g),
 			federationCmd(g), proposeGroupCmd(g), voteCmd(g), proposalsCmd(g), rulesCmd(g), peersCmd(g), gossipCmd(g),
-			restoreCmd(g), periodCmd(g), redistributionCmd(g), settleCmd(g), ackCmd(g), settlementsCmd(g), exportCmd(g),
+			restoreCmd(g), periodCmd(g), redistributionCmd(g), settleCmd(g), ackCmd(g), settlementsCmd(g), exportCmd(g), backupCmd(g),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

@@ -93,6 +93,7 @@ func flags(cfg *node.Config, lc *logConfig, cp *configPath) *flag.FlagSet {
 	fs.Var((*stringList)(&cfg.Join), "join", "gossip addresses of members to join at start, comma-separated")
 	fs.DurationVar(&cfg.AntiEntropy, "anti-entropy", cfg.AntiEntropy, "mean interval between anti-entropy rounds with a random peer")
 	fs.DurationVar(&cfg.MaxClockAhead, "max-clock-ahead", cfg.MaxClockAhead, "refuse entries stamped further ahead of local time than this")
+	fs.Var((*sizeFlag)(&cfg.MinFreeDisk), "min-free-disk", "free space kept on the data directory's disk: below it the node records nothing and pauses replication (0 disables)")
 	fs.BoolVar(&lc.demo, "demo", false, "run a demo federation of three nodes on loopback, in a temporary directory")
 	fs.StringVar(&lc.level, "log-level", lc.level, "debug, info, warn or error")
 	fs.StringVar(&lc.format, "log-format", lc.format, "text or json")
@@ -157,7 +158,7 @@ func parseConfig(args []string, stderr io.Writer) (node.Config, logConfig, error
 	fs := flags(&cfg, &lc, cp)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: caissed [flags]\n\nRuns a caisse node. Every flag can also be set as CAISSE_<NAME> in the\nenvironment or as a key in the config file (flags > environment > file).\n\n")
+		fmt.Fprintf(stderr, "Usage: caissed [flags]\n       caissed restore-backup [--data-dir DIR] [--keys DIR] FILE\n\nRuns a caisse node. Every flag can also be set as CAISSE_<NAME> in the\nenvironment or as a key in the config file (flags > environment > file).\n\n")
 		fs.PrintDefaults()
 	}
 	err := ff.Parse(fs, args,

@@ -78,6 +78,7 @@ func TestConfigErrors(t *testing.T) {
 		{name: "bad toml", file: "name = \n", want: "config"},
 		{name: "missing explicit file", args: []string{"--config", "/nonexistent/caissed.toml"}, want: "nonexistent"},
 		{name: "bad rate", args: []string{"--rules.rates", "strike_day"}, want: "unit=amount"},
+		{name: "bad size", args: []string{"--min-free-disk", "lots"}, want: "min-free-disk"},
 		{name: "stray argument", args: []string{"serve"}, want: "unexpected arguments"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,7 +137,7 @@ func TestDefaultConfigFile(t *testing.T) {
 	if diff := cmp.Diff(def.Federation, cfg.Federation); diff != "" {
 		t.Errorf("uncommented default config (-want +got):\n%s", diff)
 	}
-	if cfg.Name != def.Name || cfg.Found != def.Found || cfg.MaxClockAhead != def.MaxClockAhead {
+	if cfg.Name != def.Name || cfg.Found != def.Found || cfg.MaxClockAhead != def.MaxClockAhead || cfg.MinFreeDisk != def.MinFreeDisk {
 		t.Errorf("uncommented default config: got %+v", cfg)
 	}
 	// A second write never touches an existing file.
@@ -155,4 +156,76 @@ func countFlags(fs *flag.FlagSet) int {
 	n := 0
 	fs.VisitAll(func(*flag.Flag) { n++ })
 	return n
+}
+
+func TestMinFreeDisk(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  string
+		file string
+		want uint64
+	}{
+		{name: "default", want: node.DefaultMinFreeDisk},
+		{name: "flag", args: []string{"--min-free-disk", "1GiB"}, want: 1 << 30},
+		{name: "environment", env: "64MB", want: 64_000_000},
+		{name: "file", file: "min-free-disk = \"512 MiB\"\n", want: 512 << 20},
+		{name: "disabled", args: []string{"--min-free-disk", "0"}, want: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.file != "" {
+				if err := os.WriteFile(filepath.Join(dir, configName), []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.env != "" {
+				t.Setenv("CAISSE_MIN_FREE_DISK", tc.env)
+			}
+			cfg, _, err := parseConfig(append([]string{"--data-dir", dir}, tc.args...), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.MinFreeDisk != tc.want {
+				t.Fatalf("min-free-disk %d, want %d", cfg.MinFreeDisk, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzConfigFile feeds parseConfig arbitrary config files: no panic, and
+// a file it accepts gives a configuration node.New's checks can judge
+// (they may refuse it, with an error, never a crash).
+func FuzzConfigFile(f *testing.F) {
+	dir := f.TempDir()
+	if err := writeDefaultConfig(dir); err != nil {
+		f.Fatal(err)
+	}
+	def, err := os.ReadFile(filepath.Join(dir, configName))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(def))
+	f.Add(regexp.MustCompile(`(?m)^# ([a-z-]+ = .*)$`).ReplaceAllString(string(def), "$1"))
+	f.Add("name = \"x\"\n[rules]\nrates = \"strike_day=5000,legal_case=-1\"\n")
+	f.Add("min-free-disk = \"1 EiB\"\nmax-clock-ahead = \"-5m\"\n")
+	f.Add("[federation]\nexponent = 99999999999\n")
+	work := f.TempDir() // one per fuzzing process, whose runs are sequential
+	f.Fuzz(func(t *testing.T, file string) {
+		dir := work
+		path := filepath.Join(dir, "fuzz.toml")
+		if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := parseConfig([]string{"--data-dir", dir, "--config", path}, io.Discard)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "config: ") {
+				t.Fatalf("parseConfig error without its prefix: %v", err)
+			}
+			return
+		}
+		if cfg.DataDir != dir {
+			t.Fatalf("the file moved the data directory: %q", cfg.DataDir)
+		}
+	})
 }

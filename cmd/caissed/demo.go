@@ -66,7 +66,8 @@ func runDemo(ctx context.Context, dir string, log *slog.Logger, out io.Writer) e
 		d := &demoNode{dir: cfg.DataDir, name: x.name, n: n, done: make(chan error, 1)}
 		nodes = append(nodes, d)
 		go func() { d.done <- n.Run(ctx) }()
-		d.conn, err = grpc.NewClient("unix://"+node.SocketPath(cfg.DataDir), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		d.conn, err = grpc.NewClient("unix://"+node.SocketPath(cfg.DataDir), grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithChainUnaryInterceptor(withDeadline(30*time.Second)))
 		if err != nil {
 			return err
 		}
@@ -212,4 +213,17 @@ func demoEntries(ctx context.Context, nodes []*demoNode) error {
 		return fmt.Errorf("demo: sample entries: %w", err)
 	}
 	return nil
+}
+
+// withDeadline gives a call without a deadline one: no demo call waits
+// forever on a node that does not answer.
+func withDeadline(d time.Duration) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
 }

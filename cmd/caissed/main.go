@@ -39,6 +39,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "restore-backup" {
+		return restoreBackup(args[1:], os.Stdout, stderr, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	}
 	cfg, logCfg, err := parseConfig(args, stderr)
 	if err != nil {
 		return err

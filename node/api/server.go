@@ -21,12 +21,6 @@ import (
 	rpcv1 "github.com/caisse-coop/caisse/proto/caisse/rpc/v1"
 )
 
-// Limits of the operator API.
-const (
-	MaxMessageSize = 1 << 20
-	maxStreams     = 64
-)
-
 // Backend answers the operator API. Its errors are mapped by Status.
 type Backend interface {
 	Init(context.Context, *rpcv1.InitRequest) (*rpcv1.InitResponse, error)
@@ -54,6 +48,8 @@ type Backend interface {
 	Settlements(context.Context, *rpcv1.SettlementsRequest) (*rpcv1.SettlementsResponse, error)
 	// Export writes the export to w, in chunks.
 	Export(ctx context.Context, r *rpcv1.ExportRequest, w io.Writer) error
+	// Backup writes a consistent snapshot of the store to w.
+	Backup(ctx context.Context, r *rpcv1.BackupRequest, w io.Writer) error
 }
 
 // Server is the operator API on a unix socket.
@@ -85,13 +81,8 @@ func Listen(path string, b Backend, log *slog.Logger) (*Server, error) {
 		lis.Close()
 		return nil, fmt.Errorf("api: chmod socket: %w", err)
 	}
-	s := &Server{lis: lis, path: path, health: health.NewServer()}
-	s.grpc = grpc.NewServer(
-		grpc.MaxRecvMsgSize(MaxMessageSize),
-		grpc.MaxSendMsgSize(4*MaxMessageSize),
-		grpc.MaxConcurrentStreams(maxStreams),
-		grpc.ChainUnaryInterceptor(errorInterceptor(log)),
-	)
+	s := &Server{lis: LimitOperatorListener(lis), path: path, health: health.NewServer()}
+	s.grpc = grpc.NewServer(OperatorServerOptions(log)...)
 	rpcv1.RegisterOperatorServer(s.grpc, &operator{b: b})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)

@@ -23,6 +23,10 @@ var ErrUnavailable = errors.New("unavailable")
 // allow yet, such as settling a period that is not final.
 var ErrFailedPrecondition = errors.New("failed precondition")
 
+// ErrDiskFull marks a write refused because the node's disk is nearly
+// full.
+var ErrDiskFull = errors.New("disk nearly full")
+
 // codeOf lists, in order, which sentinel maps to which code. The first
 // match wins, so more precise sentinels come first.
 var codeOf = []struct {
@@ -60,6 +64,7 @@ var codeOf = []struct {
 	{ErrInvalidArgument, codes.InvalidArgument},
 	{ErrUnavailable, codes.Unavailable},
 	{ErrFailedPrecondition, codes.FailedPrecondition},
+	{ErrDiskFull, codes.ResourceExhausted},
 }
 
 // Status maps an error of the node to a gRPC status whose message is the

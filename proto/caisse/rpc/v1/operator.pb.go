@@ -682,6 +682,86 @@ func (x *SettlementsResponse) GetSettlements() []*SettlementView {
 	return nil
 }
 
+type BackupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupRequest) Reset() {
+	*x = BackupRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRequest) ProtoMessage() {}
+
+func (x *BackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
+func (*BackupRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{10}
+}
+
+type BackupChunk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupChunk) Reset() {
+	*x = BackupChunk{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupChunk) ProtoMessage() {}
+
+func (x *BackupChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupChunk.ProtoReflect.Descriptor instead.
+func (*BackupChunk) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *BackupChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 type ExportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// format: csv, json, hledger or beancount.
@@ -696,7 +776,7 @@ type ExportRequest struct {
 
 func (x *ExportRequest) Reset() {
 	*x = ExportRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +788,7 @@ func (x *ExportRequest) String() string {
 func (*ExportRequest) ProtoMessage() {}
 
 func (x *ExportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +801,7 @@ func (x *ExportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportRequest.ProtoReflect.Descriptor instead.
 func (*ExportRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{10}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ExportRequest) GetFormat() string {
@@ -754,7 +834,7 @@ type ExportChunk struct {
 
 func (x *ExportChunk) Reset() {
 	*x = ExportChunk{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -766,7 +846,7 @@ func (x *ExportChunk) String() string {
 func (*ExportChunk) ProtoMessage() {}
 
 func (x *ExportChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -779,7 +859,7 @@ func (x *ExportChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportChunk.ProtoReflect.Descriptor instead.
 func (*ExportChunk) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{11}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ExportChunk) GetData() []byte {
@@ -806,7 +886,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -818,7 +898,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -831,7 +911,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{12}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *JoinToken) GetFederation() []byte {
@@ -877,7 +957,7 @@ type InviteRequest struct {
 
 func (x *InviteRequest) Reset() {
 	*x = InviteRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -889,7 +969,7 @@ func (x *InviteRequest) String() string {
 func (*InviteRequest) ProtoMessage() {}
 
 func (x *InviteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -902,7 +982,7 @@ func (x *InviteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteRequest.ProtoReflect.Descriptor instead.
 func (*InviteRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{13}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{15}
 }
 
 type InviteResponse struct {
@@ -920,7 +1000,7 @@ type InviteResponse struct {
 
 func (x *InviteResponse) Reset() {
 	*x = InviteResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -932,7 +1012,7 @@ func (x *InviteResponse) String() string {
 func (*InviteResponse) ProtoMessage() {}
 
 func (x *InviteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -945,7 +1025,7 @@ func (x *InviteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteResponse.ProtoReflect.Descriptor instead.
 func (*InviteResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{14}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *InviteResponse) GetToken() string {
@@ -999,7 +1079,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1011,7 +1091,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1024,7 +1104,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{15}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *JoinRequest) GetToken() string {
@@ -1065,7 +1145,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1077,7 +1157,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1090,7 +1170,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{16}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *JoinResponse) GetFederationId() string {
@@ -1131,7 +1211,7 @@ type ProposeRequest struct {
 
 func (x *ProposeRequest) Reset() {
 	*x = ProposeRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1143,7 +1223,7 @@ func (x *ProposeRequest) String() string {
 func (*ProposeRequest) ProtoMessage() {}
 
 func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1156,7 +1236,7 @@ func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeRequest.ProtoReflect.Descriptor instead.
 func (*ProposeRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{17}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ProposeRequest) GetAction() string {
@@ -1227,7 +1307,7 @@ type VoteRequest struct {
 
 func (x *VoteRequest) Reset() {
 	*x = VoteRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1239,7 +1319,7 @@ func (x *VoteRequest) String() string {
 func (*VoteRequest) ProtoMessage() {}
 
 func (x *VoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1252,7 +1332,7 @@ func (x *VoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoteRequest.ProtoReflect.Descriptor instead.
 func (*VoteRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{18}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *VoteRequest) GetProposal() string {
@@ -1277,7 +1357,7 @@ type MembersRequest struct {
 
 func (x *MembersRequest) Reset() {
 	*x = MembersRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1289,7 +1369,7 @@ func (x *MembersRequest) String() string {
 func (*MembersRequest) ProtoMessage() {}
 
 func (x *MembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1302,7 +1382,7 @@ func (x *MembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersRequest.ProtoReflect.Descriptor instead.
 func (*MembersRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{19}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{21}
 }
 
 type MemberView struct {
@@ -1322,7 +1402,7 @@ type MemberView struct {
 
 func (x *MemberView) Reset() {
 	*x = MemberView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1334,7 +1414,7 @@ func (x *MemberView) String() string {
 func (*MemberView) ProtoMessage() {}
 
 func (x *MemberView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1347,7 +1427,7 @@ func (x *MemberView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberView.ProtoReflect.Descriptor instead.
 func (*MemberView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{20}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *MemberView) GetId() string {
@@ -1449,7 +1529,7 @@ type ProposalView struct {
 
 func (x *ProposalView) Reset() {
 	*x = ProposalView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1461,7 +1541,7 @@ func (x *ProposalView) String() string {
 func (*ProposalView) ProtoMessage() {}
 
 func (x *ProposalView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1474,7 +1554,7 @@ func (x *ProposalView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposalView.ProtoReflect.Descriptor instead.
 func (*ProposalView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{21}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ProposalView) GetHash() string {
@@ -1681,7 +1761,7 @@ type BallotView struct {
 
 func (x *BallotView) Reset() {
 	*x = BallotView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1693,7 +1773,7 @@ func (x *BallotView) String() string {
 func (*BallotView) ProtoMessage() {}
 
 func (x *BallotView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1706,7 +1786,7 @@ func (x *BallotView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BallotView.ProtoReflect.Descriptor instead.
 func (*BallotView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{22}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *BallotView) GetVoter() string {
@@ -1749,7 +1829,7 @@ type ForkView struct {
 
 func (x *ForkView) Reset() {
 	*x = ForkView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1761,7 +1841,7 @@ func (x *ForkView) String() string {
 func (*ForkView) ProtoMessage() {}
 
 func (x *ForkView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1774,7 +1854,7 @@ func (x *ForkView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForkView.ProtoReflect.Descriptor instead.
 func (*ForkView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{23}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ForkView) GetAuthor() string {
@@ -1816,7 +1896,7 @@ type MembersResponse struct {
 
 func (x *MembersResponse) Reset() {
 	*x = MembersResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1828,7 +1908,7 @@ func (x *MembersResponse) String() string {
 func (*MembersResponse) ProtoMessage() {}
 
 func (x *MembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1841,7 +1921,7 @@ func (x *MembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersResponse.ProtoReflect.Descriptor instead.
 func (*MembersResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{24}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *MembersResponse) GetMembers() []*MemberView {
@@ -1873,7 +1953,7 @@ type PeersRequest struct {
 
 func (x *PeersRequest) Reset() {
 	*x = PeersRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1885,7 +1965,7 @@ func (x *PeersRequest) String() string {
 func (*PeersRequest) ProtoMessage() {}
 
 func (x *PeersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1898,7 +1978,7 @@ func (x *PeersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeersRequest.ProtoReflect.Descriptor instead.
 func (*PeersRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{25}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{27}
 }
 
 type PeerView struct {
@@ -1924,7 +2004,7 @@ type PeerView struct {
 
 func (x *PeerView) Reset() {
 	*x = PeerView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1936,7 +2016,7 @@ func (x *PeerView) String() string {
 func (*PeerView) ProtoMessage() {}
 
 func (x *PeerView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1949,7 +2029,7 @@ func (x *PeerView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerView.ProtoReflect.Descriptor instead.
 func (*PeerView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{26}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PeerView) GetId() string {
@@ -2038,7 +2118,7 @@ type PeersResponse struct {
 
 func (x *PeersResponse) Reset() {
 	*x = PeersResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2050,7 +2130,7 @@ func (x *PeersResponse) String() string {
 func (*PeersResponse) ProtoMessage() {}
 
 func (x *PeersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2063,7 +2143,7 @@ func (x *PeersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeersResponse.ProtoReflect.Descriptor instead.
 func (*PeersResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{27}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *PeersResponse) GetPeers() []*PeerView {
@@ -2081,7 +2161,7 @@ type GossipRequest struct {
 
 func (x *GossipRequest) Reset() {
 	*x = GossipRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2093,7 +2173,7 @@ func (x *GossipRequest) String() string {
 func (*GossipRequest) ProtoMessage() {}
 
 func (x *GossipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2106,7 +2186,7 @@ func (x *GossipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GossipRequest.ProtoReflect.Descriptor instead.
 func (*GossipRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{28}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{30}
 }
 
 type HeadView struct {
@@ -2120,7 +2200,7 @@ type HeadView struct {
 
 func (x *HeadView) Reset() {
 	*x = HeadView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2132,7 +2212,7 @@ func (x *HeadView) String() string {
 func (*HeadView) ProtoMessage() {}
 
 func (x *HeadView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +2225,7 @@ func (x *HeadView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeadView.ProtoReflect.Descriptor instead.
 func (*HeadView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{29}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *HeadView) GetAuthor() string {
@@ -2180,7 +2260,7 @@ type PeerFrontier struct {
 
 func (x *PeerFrontier) Reset() {
 	*x = PeerFrontier{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2192,7 +2272,7 @@ func (x *PeerFrontier) String() string {
 func (*PeerFrontier) ProtoMessage() {}
 
 func (x *PeerFrontier) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2205,7 +2285,7 @@ func (x *PeerFrontier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerFrontier.ProtoReflect.Descriptor instead.
 func (*PeerFrontier) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{30}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *PeerFrontier) GetPeer() string {
@@ -2243,7 +2323,7 @@ type GapView struct {
 
 func (x *GapView) Reset() {
 	*x = GapView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2255,7 +2335,7 @@ func (x *GapView) String() string {
 func (*GapView) ProtoMessage() {}
 
 func (x *GapView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2268,7 +2348,7 @@ func (x *GapView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapView.ProtoReflect.Descriptor instead.
 func (*GapView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{31}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GapView) GetAuthor() string {
@@ -2318,7 +2398,7 @@ type QueueView struct {
 
 func (x *QueueView) Reset() {
 	*x = QueueView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2330,7 +2410,7 @@ func (x *QueueView) String() string {
 func (*QueueView) ProtoMessage() {}
 
 func (x *QueueView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2343,7 +2423,7 @@ func (x *QueueView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueView.ProtoReflect.Descriptor instead.
 func (*QueueView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{32}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *QueueView) GetName() string {
@@ -2390,7 +2470,7 @@ type GossipResponse struct {
 
 func (x *GossipResponse) Reset() {
 	*x = GossipResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2402,7 +2482,7 @@ func (x *GossipResponse) String() string {
 func (*GossipResponse) ProtoMessage() {}
 
 func (x *GossipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2415,7 +2495,7 @@ func (x *GossipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GossipResponse.ProtoReflect.Descriptor instead.
 func (*GossipResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{33}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GossipResponse) GetVector() []*HeadView {
@@ -2477,7 +2557,7 @@ type InitRequest struct {
 
 func (x *InitRequest) Reset() {
 	*x = InitRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2489,7 +2569,7 @@ func (x *InitRequest) String() string {
 func (*InitRequest) ProtoMessage() {}
 
 func (x *InitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2502,7 +2582,7 @@ func (x *InitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitRequest.ProtoReflect.Descriptor instead.
 func (*InitRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{34}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *InitRequest) GetFederationName() string {
@@ -2559,7 +2639,7 @@ type Rules struct {
 
 func (x *Rules) Reset() {
 	*x = Rules{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2571,7 +2651,7 @@ func (x *Rules) String() string {
 func (*Rules) ProtoMessage() {}
 
 func (x *Rules) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2584,7 +2664,7 @@ func (x *Rules) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rules.ProtoReflect.Descriptor instead.
 func (*Rules) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{35}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Rules) GetLevyBp() uint32 {
@@ -2660,7 +2740,7 @@ type InitResponse struct {
 
 func (x *InitResponse) Reset() {
 	*x = InitResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2672,7 +2752,7 @@ func (x *InitResponse) String() string {
 func (*InitResponse) ProtoMessage() {}
 
 func (x *InitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2685,7 +2765,7 @@ func (x *InitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitResponse.ProtoReflect.Descriptor instead.
 func (*InitResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{36}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *InitResponse) GetFederationId() string {
@@ -2710,7 +2790,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2722,7 +2802,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2735,7 +2815,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{37}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{39}
 }
 
 type StatusResponse struct {
@@ -2779,7 +2859,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2791,7 +2871,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2804,7 +2884,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{38}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *StatusResponse) GetNodeId() string {
@@ -2962,7 +3042,7 @@ type CatchUp struct {
 
 func (x *CatchUp) Reset() {
 	*x = CatchUp{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2974,7 +3054,7 @@ func (x *CatchUp) String() string {
 func (*CatchUp) ProtoMessage() {}
 
 func (x *CatchUp) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2987,7 +3067,7 @@ func (x *CatchUp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatchUp.ProtoReflect.Descriptor instead.
 func (*CatchUp) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{39}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CatchUp) GetPeer() string {
@@ -3035,7 +3115,7 @@ type Currency struct {
 
 func (x *Currency) Reset() {
 	*x = Currency{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3047,7 +3127,7 @@ func (x *Currency) String() string {
 func (*Currency) ProtoMessage() {}
 
 func (x *Currency) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3060,7 +3140,7 @@ func (x *Currency) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Currency.ProtoReflect.Descriptor instead.
 func (*Currency) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{40}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Currency) GetCode() string {
@@ -3095,7 +3175,7 @@ type MemberRef struct {
 
 func (x *MemberRef) Reset() {
 	*x = MemberRef{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3107,7 +3187,7 @@ func (x *MemberRef) String() string {
 func (*MemberRef) ProtoMessage() {}
 
 func (x *MemberRef) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3120,7 +3200,7 @@ func (x *MemberRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberRef.ProtoReflect.Descriptor instead.
 func (*MemberRef) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{41}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *MemberRef) GetRef() isMemberRef_Ref {
@@ -3189,7 +3269,7 @@ type ContributeRequest struct {
 
 func (x *ContributeRequest) Reset() {
 	*x = ContributeRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3201,7 +3281,7 @@ func (x *ContributeRequest) String() string {
 func (*ContributeRequest) ProtoMessage() {}
 
 func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3214,7 +3294,7 @@ func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContributeRequest.ProtoReflect.Descriptor instead.
 func (*ContributeRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{42}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ContributeRequest) GetMember() *MemberRef {
@@ -3266,7 +3346,7 @@ type DisburseRequest struct {
 
 func (x *DisburseRequest) Reset() {
 	*x = DisburseRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3278,7 +3358,7 @@ func (x *DisburseRequest) String() string {
 func (*DisburseRequest) ProtoMessage() {}
 
 func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3291,7 +3371,7 @@ func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisburseRequest.ProtoReflect.Descriptor instead.
 func (*DisburseRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{43}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DisburseRequest) GetBeneficiary() *MemberRef {
@@ -3340,7 +3420,7 @@ type CorrectRequest struct {
 
 func (x *CorrectRequest) Reset() {
 	*x = CorrectRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3352,7 +3432,7 @@ func (x *CorrectRequest) String() string {
 func (*CorrectRequest) ProtoMessage() {}
 
 func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3365,7 +3445,7 @@ func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectRequest.ProtoReflect.Descriptor instead.
 func (*CorrectRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{44}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CorrectRequest) GetSeq() uint64 {
@@ -3392,7 +3472,7 @@ type RecordResponse struct {
 
 func (x *RecordResponse) Reset() {
 	*x = RecordResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3404,7 +3484,7 @@ func (x *RecordResponse) String() string {
 func (*RecordResponse) ProtoMessage() {}
 
 func (x *RecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3417,7 +3497,7 @@ func (x *RecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResponse.ProtoReflect.Descriptor instead.
 func (*RecordResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{45}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RecordResponse) GetEntry() *EntryView {
@@ -3441,7 +3521,7 @@ type ListEntriesRequest struct {
 
 func (x *ListEntriesRequest) Reset() {
 	*x = ListEntriesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3453,7 +3533,7 @@ func (x *ListEntriesRequest) String() string {
 func (*ListEntriesRequest) ProtoMessage() {}
 
 func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3466,7 +3546,7 @@ func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{46}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListEntriesRequest) GetAuthor() string {
@@ -3501,7 +3581,7 @@ type ListEntriesResponse struct {
 
 func (x *ListEntriesResponse) Reset() {
 	*x = ListEntriesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3513,7 +3593,7 @@ func (x *ListEntriesResponse) String() string {
 func (*ListEntriesResponse) ProtoMessage() {}
 
 func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3526,7 +3606,7 @@ func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{47}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListEntriesResponse) GetEntries() []*EntryView {
@@ -3576,7 +3656,7 @@ type EntryView struct {
 
 func (x *EntryView) Reset() {
 	*x = EntryView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3588,7 +3668,7 @@ func (x *EntryView) String() string {
 func (*EntryView) ProtoMessage() {}
 
 func (x *EntryView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3601,7 +3681,7 @@ func (x *EntryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntryView.ProtoReflect.Descriptor instead.
 func (*EntryView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{48}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *EntryView) GetAuthor() string {
@@ -3733,7 +3813,7 @@ type BalancesRequest struct {
 
 func (x *BalancesRequest) Reset() {
 	*x = BalancesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3745,7 +3825,7 @@ func (x *BalancesRequest) String() string {
 func (*BalancesRequest) ProtoMessage() {}
 
 func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3758,7 +3838,7 @@ func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesRequest.ProtoReflect.Descriptor instead.
 func (*BalancesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{49}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *BalancesRequest) GetPeriod() string {
@@ -3781,7 +3861,7 @@ type BalancesResponse struct {
 
 func (x *BalancesResponse) Reset() {
 	*x = BalancesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3793,7 +3873,7 @@ func (x *BalancesResponse) String() string {
 func (*BalancesResponse) ProtoMessage() {}
 
 func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3806,7 +3886,7 @@ func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesResponse.ProtoReflect.Descriptor instead.
 func (*BalancesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{50}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *BalancesResponse) GetCurrency() *Currency {
@@ -3849,7 +3929,7 @@ type Balance struct {
 
 func (x *Balance) Reset() {
 	*x = Balance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3861,7 +3941,7 @@ func (x *Balance) String() string {
 func (*Balance) ProtoMessage() {}
 
 func (x *Balance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3874,7 +3954,7 @@ func (x *Balance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Balance.ProtoReflect.Descriptor instead.
 func (*Balance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{51}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Balance) GetContributed() int64 {
@@ -3918,7 +3998,7 @@ type CaisseBalance struct {
 
 func (x *CaisseBalance) Reset() {
 	*x = CaisseBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3930,7 +4010,7 @@ func (x *CaisseBalance) String() string {
 func (*CaisseBalance) ProtoMessage() {}
 
 func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3943,7 +4023,7 @@ func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaisseBalance.ProtoReflect.Descriptor instead.
 func (*CaisseBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{52}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *CaisseBalance) GetId() string {
@@ -4014,7 +4094,7 @@ type CategoryAmount struct {
 
 func (x *CategoryAmount) Reset() {
 	*x = CategoryAmount{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4026,7 +4106,7 @@ func (x *CategoryAmount) String() string {
 func (*CategoryAmount) ProtoMessage() {}
 
 func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4039,7 +4119,7 @@ func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CategoryAmount.ProtoReflect.Descriptor instead.
 func (*CategoryAmount) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{53}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *CategoryAmount) GetDirection() string {
@@ -4073,7 +4153,7 @@ type PeriodBalance struct {
 
 func (x *PeriodBalance) Reset() {
 	*x = PeriodBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[54]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4085,7 +4165,7 @@ func (x *PeriodBalance) String() string {
 func (*PeriodBalance) ProtoMessage() {}
 
 func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[54]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4098,7 +4178,7 @@ func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodBalance.ProtoReflect.Descriptor instead.
 func (*PeriodBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{54}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *PeriodBalance) GetPeriod() string {
@@ -4123,7 +4203,7 @@ type VerifyRequest struct {
 
 func (x *VerifyRequest) Reset() {
 	*x = VerifyRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[55]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4135,7 +4215,7 @@ func (x *VerifyRequest) String() string {
 func (*VerifyRequest) ProtoMessage() {}
 
 func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[55]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4148,7 +4228,7 @@ func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyRequest.ProtoReflect.Descriptor instead.
 func (*VerifyRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{55}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{57}
 }
 
 type VerifyResponse struct {
@@ -4165,7 +4245,7 @@ type VerifyResponse struct {
 
 func (x *VerifyResponse) Reset() {
 	*x = VerifyResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[56]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4177,7 +4257,7 @@ func (x *VerifyResponse) String() string {
 func (*VerifyResponse) ProtoMessage() {}
 
 func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[56]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4190,7 +4270,7 @@ func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyResponse.ProtoReflect.Descriptor instead.
 func (*VerifyResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{56}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *VerifyResponse) GetEntries() uint64 {
@@ -4240,7 +4320,7 @@ type ClosePeriodRequest struct {
 
 func (x *ClosePeriodRequest) Reset() {
 	*x = ClosePeriodRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[57]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4252,7 +4332,7 @@ func (x *ClosePeriodRequest) String() string {
 func (*ClosePeriodRequest) ProtoMessage() {}
 
 func (x *ClosePeriodRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[57]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4265,7 +4345,7 @@ func (x *ClosePeriodRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClosePeriodRequest.ProtoReflect.Descriptor instead.
 func (*ClosePeriodRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{57}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ClosePeriodRequest) GetPeriod() string {
@@ -4298,7 +4378,7 @@ type PeriodStatusRequest struct {
 
 func (x *PeriodStatusRequest) Reset() {
 	*x = PeriodStatusRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[58]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4310,7 +4390,7 @@ func (x *PeriodStatusRequest) String() string {
 func (*PeriodStatusRequest) ProtoMessage() {}
 
 func (x *PeriodStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[58]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4323,7 +4403,7 @@ func (x *PeriodStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodStatusRequest.ProtoReflect.Descriptor instead.
 func (*PeriodStatusRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{58}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *PeriodStatusRequest) GetPeriod() string {
@@ -4349,7 +4429,7 @@ type PeriodCloseView struct {
 
 func (x *PeriodCloseView) Reset() {
 	*x = PeriodCloseView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[59]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4361,7 +4441,7 @@ func (x *PeriodCloseView) String() string {
 func (*PeriodCloseView) ProtoMessage() {}
 
 func (x *PeriodCloseView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[59]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4374,7 +4454,7 @@ func (x *PeriodCloseView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodCloseView.ProtoReflect.Descriptor instead.
 func (*PeriodCloseView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{59}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *PeriodCloseView) GetId() string {
@@ -4438,7 +4518,7 @@ type PeriodStatusResponse struct {
 
 func (x *PeriodStatusResponse) Reset() {
 	*x = PeriodStatusResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[60]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4450,7 +4530,7 @@ func (x *PeriodStatusResponse) String() string {
 func (*PeriodStatusResponse) ProtoMessage() {}
 
 func (x *PeriodStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[60]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4463,7 +4543,7 @@ func (x *PeriodStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodStatusResponse.ProtoReflect.Descriptor instead.
 func (*PeriodStatusResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{60}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *PeriodStatusResponse) GetPeriod() string {
@@ -4496,7 +4576,7 @@ type RedistributionRequest struct {
 
 func (x *RedistributionRequest) Reset() {
 	*x = RedistributionRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[61]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4508,7 +4588,7 @@ func (x *RedistributionRequest) String() string {
 func (*RedistributionRequest) ProtoMessage() {}
 
 func (x *RedistributionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[61]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4521,7 +4601,7 @@ func (x *RedistributionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedistributionRequest.ProtoReflect.Descriptor instead.
 func (*RedistributionRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{61}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *RedistributionRequest) GetPeriod() string {
@@ -4546,7 +4626,7 @@ type ShareView struct {
 
 func (x *ShareView) Reset() {
 	*x = ShareView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[62]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4558,7 +4638,7 @@ func (x *ShareView) String() string {
 func (*ShareView) ProtoMessage() {}
 
 func (x *ShareView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[62]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4571,7 +4651,7 @@ func (x *ShareView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareView.ProtoReflect.Descriptor instead.
 func (*ShareView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{62}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ShareView) GetId() string {
@@ -4642,7 +4722,7 @@ type TransferView struct {
 
 func (x *TransferView) Reset() {
 	*x = TransferView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[63]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4654,7 +4734,7 @@ func (x *TransferView) String() string {
 func (*TransferView) ProtoMessage() {}
 
 func (x *TransferView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[63]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4667,7 +4747,7 @@ func (x *TransferView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferView.ProtoReflect.Descriptor instead.
 func (*TransferView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{63}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *TransferView) GetFrom() string {
@@ -4744,7 +4824,7 @@ type RedistributionResponse struct {
 
 func (x *RedistributionResponse) Reset() {
 	*x = RedistributionResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[64]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4756,7 +4836,7 @@ func (x *RedistributionResponse) String() string {
 func (*RedistributionResponse) ProtoMessage() {}
 
 func (x *RedistributionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[64]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4769,7 +4849,7 @@ func (x *RedistributionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedistributionResponse.ProtoReflect.Descriptor instead.
 func (*RedistributionResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{64}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *RedistributionResponse) GetPeriod() string {
@@ -4882,7 +4962,10 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\x05final\x18\x02 \x01(\bR\x05final\x123\n" +
 	"\bcurrency\x18\x03 \x01(\v2\x17.caisse.rpc.v1.CurrencyR\bcurrency\x129\n" +
 	"\ttransfers\x18\x04 \x03(\v2\x1b.caisse.rpc.v1.TransferViewR\ttransfers\x12?\n" +
-	"\vsettlements\x18\x05 \x03(\v2\x1d.caisse.rpc.v1.SettlementViewR\vsettlements\"W\n" +
+	"\vsettlements\x18\x05 \x03(\v2\x1d.caisse.rpc.v1.SettlementViewR\vsettlements\"\x0f\n" +
+	"\rBackupRequest\"!\n" +
+	"\vBackupChunk\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"W\n" +
 	"\rExportRequest\x12\x16\n" +
 	"\x06format\x18\x01 \x01(\tR\x06format\x12\x16\n" +
 	"\x06period\x18\x02 \x01(\tR\x06period\x12\x16\n" +
@@ -5232,7 +5315,7 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\x04pool\x18\x05 \x01(\x03R\x04pool\x12\x18\n" +
 	"\areserve\x18\x06 \x01(\x03R\areserve\x122\n" +
 	"\acaisses\x18\a \x03(\v2\x18.caisse.rpc.v1.ShareViewR\acaisses\x129\n" +
-	"\ttransfers\x18\b \x03(\v2\x1b.caisse.rpc.v1.TransferViewR\ttransfers2\x89\x0e\n" +
+	"\ttransfers\x18\b \x03(\v2\x1b.caisse.rpc.v1.TransferViewR\ttransfers2\xcf\x0e\n" +
 	"\bOperator\x12?\n" +
 	"\x04Init\x12\x1a.caisse.rpc.v1.InitRequest\x1a\x1b.caisse.rpc.v1.InitResponse\x12E\n" +
 	"\x06Status\x12\x1c.caisse.rpc.v1.StatusRequest\x1a\x1d.caisse.rpc.v1.StatusResponse\x12M\n" +
@@ -5258,7 +5341,8 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\tProposals\x12\x1f.caisse.rpc.v1.ProposalsRequest\x1a .caisse.rpc.v1.ProposalsResponse\x12E\n" +
 	"\x06Settle\x12\x1c.caisse.rpc.v1.SettleRequest\x1a\x1d.caisse.rpc.v1.RecordResponse\x12?\n" +
 	"\x03Ack\x12\x19.caisse.rpc.v1.AckRequest\x1a\x1d.caisse.rpc.v1.RecordResponse\x12T\n" +
-	"\vSettlements\x12!.caisse.rpc.v1.SettlementsRequest\x1a\".caisse.rpc.v1.SettlementsResponseB9Z7github.com/caisse-coop/caisse/proto/caisse/rpc/v1;rpcv1b\x06proto3"
+	"\vSettlements\x12!.caisse.rpc.v1.SettlementsRequest\x1a\".caisse.rpc.v1.SettlementsResponse\x12D\n" +
+	"\x06Backup\x12\x1c.caisse.rpc.v1.BackupRequest\x1a\x1a.caisse.rpc.v1.BackupChunk0\x01B9Z7github.com/caisse-coop/caisse/proto/caisse/rpc/v1;rpcv1b\x06proto3"
 
 var (
 	file_caisse_rpc_v1_operator_proto_rawDescOnce sync.Once
@@ -5272,7 +5356,7 @@ func file_caisse_rpc_v1_operator_proto_rawDescGZIP() []byte {
 	return file_caisse_rpc_v1_operator_proto_rawDescData
 }
 
-var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_caisse_rpc_v1_operator_proto_goTypes = []any{
 	(*RuleSetView)(nil),            // 0: caisse.rpc.v1.RuleSetView
 	(*RulesRequest)(nil),           // 1: caisse.rpc.v1.RulesRequest
@@ -5284,160 +5368,164 @@ var file_caisse_rpc_v1_operator_proto_goTypes = []any{
 	(*SettlementsRequest)(nil),     // 7: caisse.rpc.v1.SettlementsRequest
 	(*SettlementView)(nil),         // 8: caisse.rpc.v1.SettlementView
 	(*SettlementsResponse)(nil),    // 9: caisse.rpc.v1.SettlementsResponse
-	(*ExportRequest)(nil),          // 10: caisse.rpc.v1.ExportRequest
-	(*ExportChunk)(nil),            // 11: caisse.rpc.v1.ExportChunk
-	(*JoinToken)(nil),              // 12: caisse.rpc.v1.JoinToken
-	(*InviteRequest)(nil),          // 13: caisse.rpc.v1.InviteRequest
-	(*InviteResponse)(nil),         // 14: caisse.rpc.v1.InviteResponse
-	(*JoinRequest)(nil),            // 15: caisse.rpc.v1.JoinRequest
-	(*JoinResponse)(nil),           // 16: caisse.rpc.v1.JoinResponse
-	(*ProposeRequest)(nil),         // 17: caisse.rpc.v1.ProposeRequest
-	(*VoteRequest)(nil),            // 18: caisse.rpc.v1.VoteRequest
-	(*MembersRequest)(nil),         // 19: caisse.rpc.v1.MembersRequest
-	(*MemberView)(nil),             // 20: caisse.rpc.v1.MemberView
-	(*ProposalView)(nil),           // 21: caisse.rpc.v1.ProposalView
-	(*BallotView)(nil),             // 22: caisse.rpc.v1.BallotView
-	(*ForkView)(nil),               // 23: caisse.rpc.v1.ForkView
-	(*MembersResponse)(nil),        // 24: caisse.rpc.v1.MembersResponse
-	(*PeersRequest)(nil),           // 25: caisse.rpc.v1.PeersRequest
-	(*PeerView)(nil),               // 26: caisse.rpc.v1.PeerView
-	(*PeersResponse)(nil),          // 27: caisse.rpc.v1.PeersResponse
-	(*GossipRequest)(nil),          // 28: caisse.rpc.v1.GossipRequest
-	(*HeadView)(nil),               // 29: caisse.rpc.v1.HeadView
-	(*PeerFrontier)(nil),           // 30: caisse.rpc.v1.PeerFrontier
-	(*GapView)(nil),                // 31: caisse.rpc.v1.GapView
-	(*QueueView)(nil),              // 32: caisse.rpc.v1.QueueView
-	(*GossipResponse)(nil),         // 33: caisse.rpc.v1.GossipResponse
-	(*InitRequest)(nil),            // 34: caisse.rpc.v1.InitRequest
-	(*Rules)(nil),                  // 35: caisse.rpc.v1.Rules
-	(*InitResponse)(nil),           // 36: caisse.rpc.v1.InitResponse
-	(*StatusRequest)(nil),          // 37: caisse.rpc.v1.StatusRequest
-	(*StatusResponse)(nil),         // 38: caisse.rpc.v1.StatusResponse
-	(*CatchUp)(nil),                // 39: caisse.rpc.v1.CatchUp
-	(*Currency)(nil),               // 40: caisse.rpc.v1.Currency
-	(*MemberRef)(nil),              // 41: caisse.rpc.v1.MemberRef
-	(*ContributeRequest)(nil),      // 42: caisse.rpc.v1.ContributeRequest
-	(*DisburseRequest)(nil),        // 43: caisse.rpc.v1.DisburseRequest
-	(*CorrectRequest)(nil),         // 44: caisse.rpc.v1.CorrectRequest
-	(*RecordResponse)(nil),         // 45: caisse.rpc.v1.RecordResponse
-	(*ListEntriesRequest)(nil),     // 46: caisse.rpc.v1.ListEntriesRequest
-	(*ListEntriesResponse)(nil),    // 47: caisse.rpc.v1.ListEntriesResponse
-	(*EntryView)(nil),              // 48: caisse.rpc.v1.EntryView
-	(*BalancesRequest)(nil),        // 49: caisse.rpc.v1.BalancesRequest
-	(*BalancesResponse)(nil),       // 50: caisse.rpc.v1.BalancesResponse
-	(*Balance)(nil),                // 51: caisse.rpc.v1.Balance
-	(*CaisseBalance)(nil),          // 52: caisse.rpc.v1.CaisseBalance
-	(*CategoryAmount)(nil),         // 53: caisse.rpc.v1.CategoryAmount
-	(*PeriodBalance)(nil),          // 54: caisse.rpc.v1.PeriodBalance
-	(*VerifyRequest)(nil),          // 55: caisse.rpc.v1.VerifyRequest
-	(*VerifyResponse)(nil),         // 56: caisse.rpc.v1.VerifyResponse
-	(*ClosePeriodRequest)(nil),     // 57: caisse.rpc.v1.ClosePeriodRequest
-	(*PeriodStatusRequest)(nil),    // 58: caisse.rpc.v1.PeriodStatusRequest
-	(*PeriodCloseView)(nil),        // 59: caisse.rpc.v1.PeriodCloseView
-	(*PeriodStatusResponse)(nil),   // 60: caisse.rpc.v1.PeriodStatusResponse
-	(*RedistributionRequest)(nil),  // 61: caisse.rpc.v1.RedistributionRequest
-	(*ShareView)(nil),              // 62: caisse.rpc.v1.ShareView
-	(*TransferView)(nil),           // 63: caisse.rpc.v1.TransferView
-	(*RedistributionResponse)(nil), // 64: caisse.rpc.v1.RedistributionResponse
-	nil,                            // 65: caisse.rpc.v1.Rules.RatesEntry
-	nil,                            // 66: caisse.rpc.v1.ClosePeriodRequest.NeedEntry
+	(*BackupRequest)(nil),          // 10: caisse.rpc.v1.BackupRequest
+	(*BackupChunk)(nil),            // 11: caisse.rpc.v1.BackupChunk
+	(*ExportRequest)(nil),          // 12: caisse.rpc.v1.ExportRequest
+	(*ExportChunk)(nil),            // 13: caisse.rpc.v1.ExportChunk
+	(*JoinToken)(nil),              // 14: caisse.rpc.v1.JoinToken
+	(*InviteRequest)(nil),          // 15: caisse.rpc.v1.InviteRequest
+	(*InviteResponse)(nil),         // 16: caisse.rpc.v1.InviteResponse
+	(*JoinRequest)(nil),            // 17: caisse.rpc.v1.JoinRequest
+	(*JoinResponse)(nil),           // 18: caisse.rpc.v1.JoinResponse
+	(*ProposeRequest)(nil),         // 19: caisse.rpc.v1.ProposeRequest
+	(*VoteRequest)(nil),            // 20: caisse.rpc.v1.VoteRequest
+	(*MembersRequest)(nil),         // 21: caisse.rpc.v1.MembersRequest
+	(*MemberView)(nil),             // 22: caisse.rpc.v1.MemberView
+	(*ProposalView)(nil),           // 23: caisse.rpc.v1.ProposalView
+	(*BallotView)(nil),             // 24: caisse.rpc.v1.BallotView
+	(*ForkView)(nil),               // 25: caisse.rpc.v1.ForkView
+	(*MembersResponse)(nil),        // 26: caisse.rpc.v1.MembersResponse
+	(*PeersRequest)(nil),           // 27: caisse.rpc.v1.PeersRequest
+	(*PeerView)(nil),               // 28: caisse.rpc.v1.PeerView
+	(*PeersResponse)(nil),          // 29: caisse.rpc.v1.PeersResponse
+	(*GossipRequest)(nil),          // 30: caisse.rpc.v1.GossipRequest
+	(*HeadView)(nil),               // 31: caisse.rpc.v1.HeadView
+	(*PeerFrontier)(nil),           // 32: caisse.rpc.v1.PeerFrontier
+	(*GapView)(nil),                // 33: caisse.rpc.v1.GapView
+	(*QueueView)(nil),              // 34: caisse.rpc.v1.QueueView
+	(*GossipResponse)(nil),         // 35: caisse.rpc.v1.GossipResponse
+	(*InitRequest)(nil),            // 36: caisse.rpc.v1.InitRequest
+	(*Rules)(nil),                  // 37: caisse.rpc.v1.Rules
+	(*InitResponse)(nil),           // 38: caisse.rpc.v1.InitResponse
+	(*StatusRequest)(nil),          // 39: caisse.rpc.v1.StatusRequest
+	(*StatusResponse)(nil),         // 40: caisse.rpc.v1.StatusResponse
+	(*CatchUp)(nil),                // 41: caisse.rpc.v1.CatchUp
+	(*Currency)(nil),               // 42: caisse.rpc.v1.Currency
+	(*MemberRef)(nil),              // 43: caisse.rpc.v1.MemberRef
+	(*ContributeRequest)(nil),      // 44: caisse.rpc.v1.ContributeRequest
+	(*DisburseRequest)(nil),        // 45: caisse.rpc.v1.DisburseRequest
+	(*CorrectRequest)(nil),         // 46: caisse.rpc.v1.CorrectRequest
+	(*RecordResponse)(nil),         // 47: caisse.rpc.v1.RecordResponse
+	(*ListEntriesRequest)(nil),     // 48: caisse.rpc.v1.ListEntriesRequest
+	(*ListEntriesResponse)(nil),    // 49: caisse.rpc.v1.ListEntriesResponse
+	(*EntryView)(nil),              // 50: caisse.rpc.v1.EntryView
+	(*BalancesRequest)(nil),        // 51: caisse.rpc.v1.BalancesRequest
+	(*BalancesResponse)(nil),       // 52: caisse.rpc.v1.BalancesResponse
+	(*Balance)(nil),                // 53: caisse.rpc.v1.Balance
+	(*CaisseBalance)(nil),          // 54: caisse.rpc.v1.CaisseBalance
+	(*CategoryAmount)(nil),         // 55: caisse.rpc.v1.CategoryAmount
+	(*PeriodBalance)(nil),          // 56: caisse.rpc.v1.PeriodBalance
+	(*VerifyRequest)(nil),          // 57: caisse.rpc.v1.VerifyRequest
+	(*VerifyResponse)(nil),         // 58: caisse.rpc.v1.VerifyResponse
+	(*ClosePeriodRequest)(nil),     // 59: caisse.rpc.v1.ClosePeriodRequest
+	(*PeriodStatusRequest)(nil),    // 60: caisse.rpc.v1.PeriodStatusRequest
+	(*PeriodCloseView)(nil),        // 61: caisse.rpc.v1.PeriodCloseView
+	(*PeriodStatusResponse)(nil),   // 62: caisse.rpc.v1.PeriodStatusResponse
+	(*RedistributionRequest)(nil),  // 63: caisse.rpc.v1.RedistributionRequest
+	(*ShareView)(nil),              // 64: caisse.rpc.v1.ShareView
+	(*TransferView)(nil),           // 65: caisse.rpc.v1.TransferView
+	(*RedistributionResponse)(nil), // 66: caisse.rpc.v1.RedistributionResponse
+	nil,                            // 67: caisse.rpc.v1.Rules.RatesEntry
+	nil,                            // 68: caisse.rpc.v1.ClosePeriodRequest.NeedEntry
 }
 var file_caisse_rpc_v1_operator_proto_depIdxs = []int32{
-	35, // 0: caisse.rpc.v1.RuleSetView.rules:type_name -> caisse.rpc.v1.Rules
+	37, // 0: caisse.rpc.v1.RuleSetView.rules:type_name -> caisse.rpc.v1.Rules
 	0,  // 1: caisse.rpc.v1.RulesResponse.in_force:type_name -> caisse.rpc.v1.RuleSetView
 	0,  // 2: caisse.rpc.v1.RulesResponse.history:type_name -> caisse.rpc.v1.RuleSetView
-	40, // 3: caisse.rpc.v1.RulesResponse.currency:type_name -> caisse.rpc.v1.Currency
-	21, // 4: caisse.rpc.v1.ProposalsResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
-	40, // 5: caisse.rpc.v1.ProposalsResponse.currency:type_name -> caisse.rpc.v1.Currency
-	40, // 6: caisse.rpc.v1.SettlementsResponse.currency:type_name -> caisse.rpc.v1.Currency
-	63, // 7: caisse.rpc.v1.SettlementsResponse.transfers:type_name -> caisse.rpc.v1.TransferView
+	42, // 3: caisse.rpc.v1.RulesResponse.currency:type_name -> caisse.rpc.v1.Currency
+	23, // 4: caisse.rpc.v1.ProposalsResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
+	42, // 5: caisse.rpc.v1.ProposalsResponse.currency:type_name -> caisse.rpc.v1.Currency
+	42, // 6: caisse.rpc.v1.SettlementsResponse.currency:type_name -> caisse.rpc.v1.Currency
+	65, // 7: caisse.rpc.v1.SettlementsResponse.transfers:type_name -> caisse.rpc.v1.TransferView
 	8,  // 8: caisse.rpc.v1.SettlementsResponse.settlements:type_name -> caisse.rpc.v1.SettlementView
-	48, // 9: caisse.rpc.v1.JoinResponse.application:type_name -> caisse.rpc.v1.EntryView
-	35, // 10: caisse.rpc.v1.ProposeRequest.rules:type_name -> caisse.rpc.v1.Rules
-	35, // 11: caisse.rpc.v1.ProposalView.rules:type_name -> caisse.rpc.v1.Rules
-	22, // 12: caisse.rpc.v1.ProposalView.ballots:type_name -> caisse.rpc.v1.BallotView
-	20, // 13: caisse.rpc.v1.MembersResponse.members:type_name -> caisse.rpc.v1.MemberView
-	21, // 14: caisse.rpc.v1.MembersResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
-	23, // 15: caisse.rpc.v1.MembersResponse.forks:type_name -> caisse.rpc.v1.ForkView
-	26, // 16: caisse.rpc.v1.PeersResponse.peers:type_name -> caisse.rpc.v1.PeerView
-	29, // 17: caisse.rpc.v1.PeerFrontier.vector:type_name -> caisse.rpc.v1.HeadView
-	29, // 18: caisse.rpc.v1.GossipResponse.vector:type_name -> caisse.rpc.v1.HeadView
-	30, // 19: caisse.rpc.v1.GossipResponse.peers:type_name -> caisse.rpc.v1.PeerFrontier
-	31, // 20: caisse.rpc.v1.GossipResponse.gaps:type_name -> caisse.rpc.v1.GapView
-	23, // 21: caisse.rpc.v1.GossipResponse.forks:type_name -> caisse.rpc.v1.ForkView
-	32, // 22: caisse.rpc.v1.GossipResponse.queues:type_name -> caisse.rpc.v1.QueueView
-	35, // 23: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
-	65, // 24: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
-	48, // 25: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
-	40, // 26: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
-	35, // 27: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
-	39, // 28: caisse.rpc.v1.StatusResponse.catching_up:type_name -> caisse.rpc.v1.CatchUp
-	41, // 29: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
-	41, // 30: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
-	48, // 31: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
-	48, // 32: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
-	40, // 33: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
-	52, // 34: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
-	51, // 35: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
-	51, // 36: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
-	53, // 37: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
-	54, // 38: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
-	51, // 39: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
-	66, // 40: caisse.rpc.v1.ClosePeriodRequest.need:type_name -> caisse.rpc.v1.ClosePeriodRequest.NeedEntry
-	59, // 41: caisse.rpc.v1.PeriodStatusResponse.caisses:type_name -> caisse.rpc.v1.PeriodCloseView
-	40, // 42: caisse.rpc.v1.RedistributionResponse.currency:type_name -> caisse.rpc.v1.Currency
-	62, // 43: caisse.rpc.v1.RedistributionResponse.caisses:type_name -> caisse.rpc.v1.ShareView
-	63, // 44: caisse.rpc.v1.RedistributionResponse.transfers:type_name -> caisse.rpc.v1.TransferView
-	34, // 45: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
-	37, // 46: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
-	42, // 47: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
-	43, // 48: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
-	44, // 49: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
-	46, // 50: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
-	49, // 51: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
-	55, // 52: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
-	13, // 53: caisse.rpc.v1.Operator.Invite:input_type -> caisse.rpc.v1.InviteRequest
-	15, // 54: caisse.rpc.v1.Operator.Join:input_type -> caisse.rpc.v1.JoinRequest
-	17, // 55: caisse.rpc.v1.Operator.Propose:input_type -> caisse.rpc.v1.ProposeRequest
-	18, // 56: caisse.rpc.v1.Operator.Vote:input_type -> caisse.rpc.v1.VoteRequest
-	19, // 57: caisse.rpc.v1.Operator.Members:input_type -> caisse.rpc.v1.MembersRequest
-	25, // 58: caisse.rpc.v1.Operator.Peers:input_type -> caisse.rpc.v1.PeersRequest
-	28, // 59: caisse.rpc.v1.Operator.Gossip:input_type -> caisse.rpc.v1.GossipRequest
-	57, // 60: caisse.rpc.v1.Operator.ClosePeriod:input_type -> caisse.rpc.v1.ClosePeriodRequest
-	58, // 61: caisse.rpc.v1.Operator.PeriodStatus:input_type -> caisse.rpc.v1.PeriodStatusRequest
-	61, // 62: caisse.rpc.v1.Operator.Redistribution:input_type -> caisse.rpc.v1.RedistributionRequest
-	10, // 63: caisse.rpc.v1.Operator.Export:input_type -> caisse.rpc.v1.ExportRequest
+	50, // 9: caisse.rpc.v1.JoinResponse.application:type_name -> caisse.rpc.v1.EntryView
+	37, // 10: caisse.rpc.v1.ProposeRequest.rules:type_name -> caisse.rpc.v1.Rules
+	37, // 11: caisse.rpc.v1.ProposalView.rules:type_name -> caisse.rpc.v1.Rules
+	24, // 12: caisse.rpc.v1.ProposalView.ballots:type_name -> caisse.rpc.v1.BallotView
+	22, // 13: caisse.rpc.v1.MembersResponse.members:type_name -> caisse.rpc.v1.MemberView
+	23, // 14: caisse.rpc.v1.MembersResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
+	25, // 15: caisse.rpc.v1.MembersResponse.forks:type_name -> caisse.rpc.v1.ForkView
+	28, // 16: caisse.rpc.v1.PeersResponse.peers:type_name -> caisse.rpc.v1.PeerView
+	31, // 17: caisse.rpc.v1.PeerFrontier.vector:type_name -> caisse.rpc.v1.HeadView
+	31, // 18: caisse.rpc.v1.GossipResponse.vector:type_name -> caisse.rpc.v1.HeadView
+	32, // 19: caisse.rpc.v1.GossipResponse.peers:type_name -> caisse.rpc.v1.PeerFrontier
+	33, // 20: caisse.rpc.v1.GossipResponse.gaps:type_name -> caisse.rpc.v1.GapView
+	25, // 21: caisse.rpc.v1.GossipResponse.forks:type_name -> caisse.rpc.v1.ForkView
+	34, // 22: caisse.rpc.v1.GossipResponse.queues:type_name -> caisse.rpc.v1.QueueView
+	37, // 23: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
+	67, // 24: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
+	50, // 25: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
+	42, // 26: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
+	37, // 27: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
+	41, // 28: caisse.rpc.v1.StatusResponse.catching_up:type_name -> caisse.rpc.v1.CatchUp
+	43, // 29: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
+	43, // 30: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
+	50, // 31: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
+	50, // 32: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
+	42, // 33: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
+	54, // 34: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
+	53, // 35: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
+	53, // 36: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
+	55, // 37: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
+	56, // 38: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
+	53, // 39: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
+	68, // 40: caisse.rpc.v1.ClosePeriodRequest.need:type_name -> caisse.rpc.v1.ClosePeriodRequest.NeedEntry
+	61, // 41: caisse.rpc.v1.PeriodStatusResponse.caisses:type_name -> caisse.rpc.v1.PeriodCloseView
+	42, // 42: caisse.rpc.v1.RedistributionResponse.currency:type_name -> caisse.rpc.v1.Currency
+	64, // 43: caisse.rpc.v1.RedistributionResponse.caisses:type_name -> caisse.rpc.v1.ShareView
+	65, // 44: caisse.rpc.v1.RedistributionResponse.transfers:type_name -> caisse.rpc.v1.TransferView
+	36, // 45: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
+	39, // 46: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
+	44, // 47: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
+	45, // 48: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
+	46, // 49: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
+	48, // 50: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
+	51, // 51: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
+	57, // 52: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
+	15, // 53: caisse.rpc.v1.Operator.Invite:input_type -> caisse.rpc.v1.InviteRequest
+	17, // 54: caisse.rpc.v1.Operator.Join:input_type -> caisse.rpc.v1.JoinRequest
+	19, // 55: caisse.rpc.v1.Operator.Propose:input_type -> caisse.rpc.v1.ProposeRequest
+	20, // 56: caisse.rpc.v1.Operator.Vote:input_type -> caisse.rpc.v1.VoteRequest
+	21, // 57: caisse.rpc.v1.Operator.Members:input_type -> caisse.rpc.v1.MembersRequest
+	27, // 58: caisse.rpc.v1.Operator.Peers:input_type -> caisse.rpc.v1.PeersRequest
+	30, // 59: caisse.rpc.v1.Operator.Gossip:input_type -> caisse.rpc.v1.GossipRequest
+	59, // 60: caisse.rpc.v1.Operator.ClosePeriod:input_type -> caisse.rpc.v1.ClosePeriodRequest
+	60, // 61: caisse.rpc.v1.Operator.PeriodStatus:input_type -> caisse.rpc.v1.PeriodStatusRequest
+	63, // 62: caisse.rpc.v1.Operator.Redistribution:input_type -> caisse.rpc.v1.RedistributionRequest
+	12, // 63: caisse.rpc.v1.Operator.Export:input_type -> caisse.rpc.v1.ExportRequest
 	1,  // 64: caisse.rpc.v1.Operator.Rules:input_type -> caisse.rpc.v1.RulesRequest
 	3,  // 65: caisse.rpc.v1.Operator.Proposals:input_type -> caisse.rpc.v1.ProposalsRequest
 	5,  // 66: caisse.rpc.v1.Operator.Settle:input_type -> caisse.rpc.v1.SettleRequest
 	6,  // 67: caisse.rpc.v1.Operator.Ack:input_type -> caisse.rpc.v1.AckRequest
 	7,  // 68: caisse.rpc.v1.Operator.Settlements:input_type -> caisse.rpc.v1.SettlementsRequest
-	36, // 69: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
-	38, // 70: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
-	45, // 71: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
-	45, // 72: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
-	45, // 73: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
-	47, // 74: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
-	50, // 75: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
-	56, // 76: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
-	14, // 77: caisse.rpc.v1.Operator.Invite:output_type -> caisse.rpc.v1.InviteResponse
-	16, // 78: caisse.rpc.v1.Operator.Join:output_type -> caisse.rpc.v1.JoinResponse
-	45, // 79: caisse.rpc.v1.Operator.Propose:output_type -> caisse.rpc.v1.RecordResponse
-	45, // 80: caisse.rpc.v1.Operator.Vote:output_type -> caisse.rpc.v1.RecordResponse
-	24, // 81: caisse.rpc.v1.Operator.Members:output_type -> caisse.rpc.v1.MembersResponse
-	27, // 82: caisse.rpc.v1.Operator.Peers:output_type -> caisse.rpc.v1.PeersResponse
-	33, // 83: caisse.rpc.v1.Operator.Gossip:output_type -> caisse.rpc.v1.GossipResponse
-	45, // 84: caisse.rpc.v1.Operator.ClosePeriod:output_type -> caisse.rpc.v1.RecordResponse
-	60, // 85: caisse.rpc.v1.Operator.PeriodStatus:output_type -> caisse.rpc.v1.PeriodStatusResponse
-	64, // 86: caisse.rpc.v1.Operator.Redistribution:output_type -> caisse.rpc.v1.RedistributionResponse
-	11, // 87: caisse.rpc.v1.Operator.Export:output_type -> caisse.rpc.v1.ExportChunk
-	2,  // 88: caisse.rpc.v1.Operator.Rules:output_type -> caisse.rpc.v1.RulesResponse
-	4,  // 89: caisse.rpc.v1.Operator.Proposals:output_type -> caisse.rpc.v1.ProposalsResponse
-	45, // 90: caisse.rpc.v1.Operator.Settle:output_type -> caisse.rpc.v1.RecordResponse
-	45, // 91: caisse.rpc.v1.Operator.Ack:output_type -> caisse.rpc.v1.RecordResponse
-	9,  // 92: caisse.rpc.v1.Operator.Settlements:output_type -> caisse.rpc.v1.SettlementsResponse
-	69, // [69:93] is the sub-list for method output_type
-	45, // [45:69] is the sub-list for method input_type
+	10, // 69: caisse.rpc.v1.Operator.Backup:input_type -> caisse.rpc.v1.BackupRequest
+	38, // 70: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
+	40, // 71: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
+	47, // 72: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
+	47, // 73: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
+	47, // 74: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
+	49, // 75: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
+	52, // 76: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
+	58, // 77: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
+	16, // 78: caisse.rpc.v1.Operator.Invite:output_type -> caisse.rpc.v1.InviteResponse
+	18, // 79: caisse.rpc.v1.Operator.Join:output_type -> caisse.rpc.v1.JoinResponse
+	47, // 80: caisse.rpc.v1.Operator.Propose:output_type -> caisse.rpc.v1.RecordResponse
+	47, // 81: caisse.rpc.v1.Operator.Vote:output_type -> caisse.rpc.v1.RecordResponse
+	26, // 82: caisse.rpc.v1.Operator.Members:output_type -> caisse.rpc.v1.MembersResponse
+	29, // 83: caisse.rpc.v1.Operator.Peers:output_type -> caisse.rpc.v1.PeersResponse
+	35, // 84: caisse.rpc.v1.Operator.Gossip:output_type -> caisse.rpc.v1.GossipResponse
+	47, // 85: caisse.rpc.v1.Operator.ClosePeriod:output_type -> caisse.rpc.v1.RecordResponse
+	62, // 86: caisse.rpc.v1.Operator.PeriodStatus:output_type -> caisse.rpc.v1.PeriodStatusResponse
+	66, // 87: caisse.rpc.v1.Operator.Redistribution:output_type -> caisse.rpc.v1.RedistributionResponse
+	13, // 88: caisse.rpc.v1.Operator.Export:output_type -> caisse.rpc.v1.ExportChunk
+	2,  // 89: caisse.rpc.v1.Operator.Rules:output_type -> caisse.rpc.v1.RulesResponse
+	4,  // 90: caisse.rpc.v1.Operator.Proposals:output_type -> caisse.rpc.v1.ProposalsResponse
+	47, // 91: caisse.rpc.v1.Operator.Settle:output_type -> caisse.rpc.v1.RecordResponse
+	47, // 92: caisse.rpc.v1.Operator.Ack:output_type -> caisse.rpc.v1.RecordResponse
+	9,  // 93: caisse.rpc.v1.Operator.Settlements:output_type -> caisse.rpc.v1.SettlementsResponse
+	11, // 94: caisse.rpc.v1.Operator.Backup:output_type -> caisse.rpc.v1.BackupChunk
+	70, // [70:95] is the sub-list for method output_type
+	45, // [45:70] is the sub-list for method input_type
 	45, // [45:45] is the sub-list for extension type_name
 	45, // [45:45] is the sub-list for extension extendee
 	0,  // [0:45] is the sub-list for field type_name
@@ -5448,7 +5536,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 	if File_caisse_rpc_v1_operator_proto != nil {
 		return
 	}
-	file_caisse_rpc_v1_operator_proto_msgTypes[41].OneofWrappers = []any{
+	file_caisse_rpc_v1_operator_proto_msgTypes[43].OneofWrappers = []any{
 		(*MemberRef_Name)(nil),
 		(*MemberRef_Pseudonym)(nil),
 	}
@@ -5458,7 +5546,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_caisse_rpc_v1_operator_proto_rawDesc), len(file_caisse_rpc_v1_operator_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   67,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -49,6 +49,7 @@ const (
 	Operator_Settle_FullMethodName         = "/caisse.rpc.v1.Operator/Settle"
 	Operator_Ack_FullMethodName            = "/caisse.rpc.v1.Operator/Ack"
 	Operator_Settlements_FullMethodName    = "/caisse.rpc.v1.Operator/Settlements"
+	Operator_Backup_FullMethodName         = "/caisse.rpc.v1.Operator/Backup"
 )
 
 // OperatorClient is the client API for Operator service.
@@ -112,6 +113,10 @@ type OperatorClient interface {
 	// Settlements returns a period's settlement plan with what is paid,
 	// acknowledged and late, and the settlements recorded for it.
 	Settlements(ctx context.Context, in *SettlementsRequest, opts ...grpc.CallOption) (*SettlementsResponse, error)
+	// Backup streams a consistent snapshot of the node's store, every
+	// signed entry and fork proof, in caisse's portable backup format
+	// (node/backup.go); caissed restore-backup loads it.
+	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error)
 }
 
 type operatorClient struct {
@@ -371,6 +376,25 @@ func (c *operatorClient) Settlements(ctx context.Context, in *SettlementsRequest
 	return out, nil
 }
 
+func (c *operatorClient) Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Operator_ServiceDesc.Streams[1], Operator_Backup_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[BackupRequest, BackupChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Operator_BackupClient = grpc.ServerStreamingClient[BackupChunk]
+
 // OperatorServer is the server API for Operator service.
 // All implementations must embed UnimplementedOperatorServer
 // for forward compatibility.
@@ -432,6 +456,10 @@ type OperatorServer interface {
 	// Settlements returns a period's settlement plan with what is paid,
 	// acknowledged and late, and the settlements recorded for it.
 	Settlements(context.Context, *SettlementsRequest) (*SettlementsResponse, error)
+	// Backup streams a consistent snapshot of the node's store, every
+	// signed entry and fork proof, in caisse's portable backup format
+	// (node/backup.go); caissed restore-backup loads it.
+	Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error
 	mustEmbedUnimplementedOperatorServer()
 }
 
@@ -513,6 +541,9 @@ func (UnimplementedOperatorServer) Ack(context.Context, *AckRequest) (*RecordRes
 }
 func (UnimplementedOperatorServer) Settlements(context.Context, *SettlementsRequest) (*SettlementsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Settlements not implemented")
+}
+func (UnimplementedOperatorServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error {
+	return status.Error(codes.Unimplemented, "method Backup not implemented")
 }
 func (UnimplementedOperatorServer) mustEmbedUnimplementedOperatorServer() {}
 func (UnimplementedOperatorServer) testEmbeddedByValue()                  {}
@@ -960,6 +991,17 @@ func _Operator_Settlements_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Operator_Backup_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(BackupRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(OperatorServer).Backup(m, &grpc.GenericServerStream[BackupRequest, BackupChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Operator_BackupServer = grpc.ServerStreamingServer[BackupChunk]
+
 // Operator_ServiceDesc is the grpc.ServiceDesc for Operator service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1064,6 +1106,11 @@ var Operator_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Export",
 			Handler:       _Operator_Export_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Backup",
+			Handler:       _Operator_Backup_Handler,
 			ServerStreams: true,
 		},
 	},
