@@ -39,6 +39,7 @@ func TestBalances(t *testing.T) {
 		Total:      federation.Totals{Contributed: 20700, Disbursed: 24000, Balance: -3300},
 		ByCategory: []federation.CategoryTotal{in("dues", 20000), in("fundraising", 700), out("hardship", 20000), out("strike", 4000)},
 		ByPeriod:   []federation.PeriodTotals{{Period: "2026-01", Totals: jan}, {Period: "2026-02", Totals: feb}},
+		Funds:      -3300,
 	}
 	founderJan := federation.Totals{Contributed: 5000, Balance: 5000}
 	balF := federation.CaisseBalance{
@@ -46,6 +47,7 @@ func TestBalances(t *testing.T) {
 		Total:      founderJan,
 		ByCategory: []federation.CategoryTotal{in("dues", 5000)},
 		ByPeriod:   []federation.PeriodTotals{{Period: "2026-01", Totals: founderJan}},
+		Funds:      5000,
 	}
 	balIdle := federation.CaisseBalance{Key: idle.id, Name: "Caisse B"}
 	want := sortBalances(balA, balF, balIdle)
@@ -69,7 +71,7 @@ func TestBalances(t *testing.T) {
 			federation.CaisseBalance{Key: a.id, Name: "Caisse A", Total: jan,
 				ByCategory: []federation.CategoryTotal{in("dues", 10000), out("strike", 4000)},
 				ByPeriod:   []federation.PeriodTotals{{Period: "2026-01", Totals: jan}}},
-			balF,
+			func() federation.CaisseBalance { b := balF; b.Funds = 0; return b }(), // BalancesFor leaves Funds zero
 			balIdle,
 		)},
 		{"2026-02", sortBalances(

@@ -51,12 +51,13 @@ type closeRec struct {
 // PeriodStatus is where a period's closes stand.
 type PeriodStatus struct {
 	Period ledger.Period
-	// Final is true once every caisse listed closed the period: the
-	// redistribution of the period can no longer change.
+	// Final is true once every caisse listed closed the period or was
+	// excused from it: the redistribution of the period can no longer
+	// change.
 	Final bool
 	// Caisses are the members taking part in the period, sorted by key:
-	// the active members (excluded or not, forked or not, admitted
-	// whenever), and the excluded members whose close of the period
+	// the members admitted before the period's end (excluded or not,
+	// forked or not), and the excluded members whose close of the period
 	// counts.
 	Caisses []PeriodCaisse
 }
@@ -75,6 +76,11 @@ type PeriodCaisse struct {
 	Contributed, Disbursed ledger.Amount
 	// Need is sorted by unit.
 	Need []NeedUnits
+	// Excused is true when an adopted proposal, ExcusedBy, excused the
+	// caisse from closing the period: the period can be final without its
+	// close. A caisse excused that closes all the same takes part.
+	Excused   bool
+	ExcusedBy ledger.Hash
 }
 
 // planClose checks e, a period close of m, against m's log.
@@ -148,12 +154,14 @@ func (s *State) planClose(m *member, c *caissev1.PeriodClose) (change, error) {
 			}
 		}
 	}
-	rates := s.rates()
+	rates := s.knownUnits()
 	rec := &closeRec{contributed: ledger.Amount(c.GetContributed()), disbursed: ledger.Amount(c.GetDisbursed()),
 		members: c.GetMembers()}
 	for _, n := range c.GetNeed() {
-		if _, ok := rates[n.GetUnit()]; !ok {
-			return bad("need unit %q has no rate in the rules (%q)", n.GetUnit(), slices.Sorted(maps.Keys(rates)))
+		if !rates[n.GetUnit()] {
+			// A rule change that rates it may still arrive.
+			ch, err := bad("need unit %q has no rate in the rules (%q)", n.GetUnit(), slices.Sorted(maps.Keys(rates)))
+			return ch, fmt.Errorf("%w: %w", err, ErrPending)
 		}
 		rec.need = append(rec.need, NeedUnits{Unit: n.GetUnit(), Units: n.GetUnits()})
 	}
@@ -161,11 +169,45 @@ func (s *State) planClose(m *member, c *caissev1.PeriodClose) (change, error) {
 	return change{kind: kindPeriodClose, m: m, period: per, close: rec}, nil
 }
 
-// rates returns the charter rules' rates by unit.
-func (s *State) rates() map[string]ledger.Amount {
-	out := make(map[string]ledger.Amount)
+// knownUnits returns the need units that a rule set rates: the charter's,
+// or one proposed, adopted or not (whether it is adopted, and for which
+// periods, may change as votes arrive; the redistribution of a period
+// values only the units that the rules in force for it rate).
+func (s *State) knownUnits() map[string]bool {
+	out := make(map[string]bool)
 	for _, r := range s.charter.GetRules().GetRates() {
-		out[r.GetUnit()] = ledger.Amount(r.GetAmount())
+		out[r.GetUnit()] = true
+	}
+	for _, g := range s.gov.proposals {
+		for _, r := range g.rules.GetRates() {
+			out[r.GetUnit()] = true
+		}
+	}
+	return out
+}
+
+// RulesFor returns the rule set in force for period p.
+func (s *State) RulesFor(p ledger.Period) RuleSet {
+	if s.gov.f == nil {
+		return RuleSet{}
+	}
+	return s.gov.f.rulesFor(p)
+}
+
+// RuleHistory returns every rule set adopted, the charter's first, in
+// the order of their decisions.
+func (s *State) RuleHistory() []RuleSet {
+	if s.gov.f == nil {
+		return nil
+	}
+	return slices.Clone(s.gov.f.history)
+}
+
+// Rates returns the rates of rules r by unit.
+func Rates(r *caissev1.Rules) map[string]ledger.Amount {
+	out := make(map[string]ledger.Amount)
+	for _, x := range r.GetRates() {
+		out[x.GetUnit()] = ledger.Amount(x.GetAmount())
 	}
 	return out
 }
@@ -193,10 +235,12 @@ func (s *State) PeriodStatus(p ledger.Period) PeriodStatus {
 		return out
 	}
 	out.Final = true
+	end := p.Next().StartMs()
+	excused := s.gov.f.excused[p]
 	for _, k := range s.order {
 		st := s.standing(k)
-		if st == nil {
-			continue
+		if st == nil || !st.founding && st.since.time.Wall >= end {
+			continue // not a member in p: admitted after it
 		}
 		m := s.authors[k]
 		pc := PeriodCaisse{Key: k, Name: m.name}
@@ -207,7 +251,10 @@ func (s *State) PeriodStatus(p ledger.Period) PeriodStatus {
 		} else if st.excluded {
 			continue
 		}
-		out.Final = out.Final && pc.Closed
+		if by, ok := excused[k]; ok {
+			pc.Excused, pc.ExcusedBy = true, by
+		}
+		out.Final = out.Final && (pc.Closed || pc.Excused)
 		out.Caisses = append(out.Caisses, pc)
 	}
 	return out
@@ -228,29 +275,35 @@ func (s *State) Redistribution(p ledger.Period) (r Redistribution, final bool, w
 		return Redistribution{}, false, nil, fmt.Errorf("federation: redistribution of %s: %w", p, ErrNoGenesis)
 	}
 	st := s.PeriodStatus(p)
-	rules := s.charter.GetRules()
+	rules := s.RulesFor(p).Rules
+	rates := Rates(rules)
 	in := RedistributionInput{
 		Period:    p,
 		LevyBP:    rules.GetLevyBp(),
 		ReserveBP: rules.GetReserveBp(),
 		Weights: KeyWeights{Need: rules.GetWeights().GetNeedBp(), Members: rules.GetWeights().GetMembersBp(),
 			Equal: rules.GetWeights().GetEqualBp()},
-		Rates: s.rates(),
+		Rates: rates,
 	}
 	var holder ledger.Author
 	hasHolder := len(rules.GetReserveHolder()) == len(holder)
 	copy(holder[:], rules.GetReserveHolder())
 	for _, c := range st.Caisses {
 		if !c.Closed {
-			waiting = append(waiting, c.Key)
+			if !c.Excused {
+				waiting = append(waiting, c.Key)
+			}
 			continue
 		}
 		ci := CaisseInput{ID: c.Key, Contributions: c.Contributed, Members: c.Members}
-		if len(c.Need) > 0 {
-			ci.Needs = make(map[string]uint64, len(c.Need))
-			for _, n := range c.Need {
-				ci.Needs[n.Unit] = n.Units
+		for _, n := range c.Need {
+			if _, rated := rates[n.Unit]; !rated {
+				continue // a unit that the rules in force for p do not rate is worth nothing in p
 			}
+			if ci.Needs == nil {
+				ci.Needs = make(map[string]uint64, len(c.Need))
+			}
+			ci.Needs[n.Unit] = n.Units
 		}
 		in.Caisses = append(in.Caisses, ci)
 		if hasHolder && c.Key == holder {

@@ -56,6 +56,16 @@ var (
 	// ErrPeriodClosed: a second close of a period, or a contribution,
 	// disbursement or correction in a period that its author closed.
 	ErrPeriodClosed = errors.New("period closed")
+	// ErrBadProposal: a proposal that can never be put to the vote: rules
+	// effective from a period that is not after the proposal's, or a
+	// deadline before it.
+	ErrBadProposal = errors.New("bad proposal")
+	// ErrBadSettlement: a settlement acknowledged by another caisse than
+	// its payee, or acknowledged twice.
+	ErrBadSettlement = errors.New("bad settlement")
+	// ErrUnknownSettlement: an acknowledgement of a settlement that has not
+	// arrived. Always with ErrPending.
+	ErrUnknownSettlement = errors.New("acknowledgement of an unknown settlement")
 	// ErrBadForkProof: two entries that do not prove a fork: not the same
 	// author and seq, or the same entry twice.
 	ErrBadForkProof = errors.New("not a fork proof")

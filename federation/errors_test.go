@@ -14,24 +14,27 @@ import (
 
 // TestEverySentinelReached fails if errors.go declares a sentinel that no
 // refusal table reaches (TestRefused, TestRefusedGovernance,
-// TestForkProofRefused, TestRefusedClose; ErrPending through their pending cases), so that
+// TestForkProofRefused, TestRefusedClose, TestRefusedRules; ErrPending through their pending cases), so that
 // a new sentinel comes with a test that reaches it.
 func TestEverySentinelReached(t *testing.T) {
 	sentinels := map[string]error{
-		"ErrNoGenesis":        federation.ErrNoGenesis,
-		"ErrGenesisExists":    federation.ErrGenesisExists,
-		"ErrUnknownAuthor":    federation.ErrUnknownAuthor,
-		"ErrBadCorrection":    federation.ErrBadCorrection,
-		"ErrAlreadyCorrected": federation.ErrAlreadyCorrected,
-		"ErrPending":          federation.ErrPending,
-		"ErrNotAdmitted":      federation.ErrNotAdmitted,
-		"ErrNoApplication":    federation.ErrNoApplication,
-		"ErrUnknownProposal":  federation.ErrUnknownProposal,
-		"ErrAlreadyMember":    federation.ErrAlreadyMember,
-		"ErrForked":           federation.ErrForked,
-		"ErrBadForkProof":     federation.ErrBadForkProof,
-		"ErrBadClose":         federation.ErrBadClose,
-		"ErrPeriodClosed":     federation.ErrPeriodClosed,
+		"ErrNoGenesis":         federation.ErrNoGenesis,
+		"ErrGenesisExists":     federation.ErrGenesisExists,
+		"ErrUnknownAuthor":     federation.ErrUnknownAuthor,
+		"ErrBadCorrection":     federation.ErrBadCorrection,
+		"ErrAlreadyCorrected":  federation.ErrAlreadyCorrected,
+		"ErrPending":           federation.ErrPending,
+		"ErrNotAdmitted":       federation.ErrNotAdmitted,
+		"ErrNoApplication":     federation.ErrNoApplication,
+		"ErrUnknownProposal":   federation.ErrUnknownProposal,
+		"ErrAlreadyMember":     federation.ErrAlreadyMember,
+		"ErrForked":            federation.ErrForked,
+		"ErrBadForkProof":      federation.ErrBadForkProof,
+		"ErrBadClose":          federation.ErrBadClose,
+		"ErrPeriodClosed":      federation.ErrPeriodClosed,
+		"ErrBadProposal":       federation.ErrBadProposal,
+		"ErrBadSettlement":     federation.ErrBadSettlement,
+		"ErrUnknownSettlement": federation.ErrUnknownSettlement,
 	}
 	var reached []error
 	for _, r := range refusals {
@@ -45,6 +48,12 @@ func TestEverySentinelReached(t *testing.T) {
 	}
 	for _, r := range closeRefusals {
 		reached = append(reached, r.want)
+	}
+	for _, r := range rulesRefusals {
+		reached = append(reached, r.want)
+		if r.pending {
+			reached = append(reached, federation.ErrPending)
+		}
 	}
 	for _, r := range forkRefusals {
 		reached = append(reached, r.want)

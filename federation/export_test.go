@@ -49,14 +49,16 @@ func Preset(s *State, a ledger.Author, p ledger.Period, in bool, cat uint8, amou
 // proposal, admitted member, excluded member, fork or applicant; it
 // reports false if there is none.
 var HashTweaks = map[string]func(s *State) bool{
-	"outcome":        tweakProposal(func(ps *proposalState) { ps.outcome = OutcomeOpen }),
-	"eligible":       tweakProposal(func(ps *proposalState) { ps.eligible++ }),
-	"yes":            tweakProposal(func(ps *proposalState) { ps.yes++ }),
-	"no":             tweakProposal(func(ps *proposalState) { ps.no++ }),
-	"abstain":        tweakProposal(func(ps *proposalState) { ps.abstain++ }),
-	"decided":        tweakProposal(func(ps *proposalState) { ps.decided.time.Logical++ }),
-	"decided author": tweakProposal(func(ps *proposalState) { ps.decided.author[0] ^= 1 }),
-	"decided seq":    tweakProposal(func(ps *proposalState) { ps.decided.seq++ }),
+	"outcome":          tweakProposal(func(ps *proposalState) { ps.outcome = OutcomeOpen }),
+	"eligible":         tweakProposal(func(ps *proposalState) { ps.weight[ledger.Author{0xff}] = 0 }),
+	"yes members":      tweakProposal(func(ps *proposalState) { ps.yesW++ }),
+	"eligible members": tweakProposal(func(ps *proposalState) { ps.eligibleW++ }),
+	"yes":              tweakProposal(func(ps *proposalState) { ps.yes++ }),
+	"no":               tweakProposal(func(ps *proposalState) { ps.no++ }),
+	"abstain":          tweakProposal(func(ps *proposalState) { ps.abstain++ }),
+	"decided":          tweakProposal(func(ps *proposalState) { ps.decided.time.Logical++ }),
+	"decided author":   tweakProposal(func(ps *proposalState) { ps.decided.author[0] ^= 1 }),
+	"decided seq":      tweakProposal(func(ps *proposalState) { ps.decided.seq++ }),
 	"ballot choice": tweakProposal(func(ps *proposalState) {
 		for k, b := range ps.votes {
 			b.choice = b.choice%3 + 1

@@ -128,6 +128,7 @@ func (s *State) commitFork(f *fork) {
 	if len(m.log) > keep {
 		s.count -= uint64(len(m.log) - keep)
 		m.truncate(keep)
+		s.truncateSettlements(m, keep)
 		if s.gov.remove(m.key, ledger.Seq(keep+1)) {
 			s.gov.refold()
 		}
@@ -193,7 +194,7 @@ func (g *governance) remove(author ledger.Author, from ledger.Seq) bool {
 	kept := g.entries[:0]
 	for _, e := range g.entries {
 		if e.pos.author == author && e.pos.seq >= from {
-			if !e.vote {
+			if e.kind == govProposal {
 				delete(g.proposals, e.hash)
 			}
 			continue

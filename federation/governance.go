@@ -16,47 +16,71 @@ import (
 // it usually does; its outcome sets each author's window, and the caisses
 // whose window moved have their sums that count rebuilt from their log.
 
-// govEntry is what the fold needs of a proposal or a vote.
+// govEntry is what the fold needs of a proposal, a vote or a period
+// close (closes give the member counts that votes are weighed by, and end
+// the vote of a member on the proposals whose deadline they close).
 type govEntry struct {
 	pos  pos
 	hash ledger.Hash
-	vote bool // else a proposal
+	kind govKind
 	// Proposals.
-	admit  bool // else exclude
-	target ledger.Author
-	note   string
+	action    Action
+	target    ledger.Author // admit, exclude, excuse
+	note      string
+	rules     *caissev1.Rules // rules
+	effective ledger.Period   // rules: the period stated
+	period    ledger.Period   // excuse: the period excused; close: the period closed
+	deadline  ledger.Period   // "" for none
 	// Votes.
 	proposal ledger.Hash
 	choice   caissev1.Choice
+	// Closes.
+	members uint64
 }
 
-// governance holds the proposals and votes applied and their fold.
+type govKind uint8
+
+const (
+	govProposal govKind = iota + 1
+	govVote
+	govClose
+)
+
+// governance holds the proposals, votes and closes applied and their fold.
 type governance struct {
 	entries   []*govEntry               // in canonical order
 	proposals map[ledger.Hash]*govEntry // by id: what a vote may name
 	f         *fold
 	founding  []ledger.Author // the charter's members
-	rules     *caissev1.Rules
+	charter   *caissev1.Rules
 }
 
 func (g *governance) init(s *State) {
 	g.proposals = make(map[ledger.Hash]*govEntry)
-	g.rules = s.charter.GetRules()
+	g.charter = s.charter.GetRules()
 	for _, k := range s.order {
 		g.founding = append(g.founding, k)
 	}
-	g.f = newFold(g.founding, g.rules)
+	g.f = newFold(g.founding, g.charter)
 	s.gen = 1
 }
 
 // fold is the outcome of folding the governance entries in order.
 type fold struct {
-	rules     *caissev1.Rules
 	standing  map[ledger.Author]*standing
 	proposals map[ledger.Hash]*proposalState
 	order     []*proposalState // in canonical order
 	excluded  []ledger.Author  // in order of exclusion
 	last      pos              // of the last entry folded
+	// represented is each member's member count, from its latest close
+	// folded: what its vote weighs in the count by members represented.
+	represented map[ledger.Author]uint64
+	// history is the rule sets in force, the charter's first, then each
+	// adopted change in the order of the decisions.
+	history []RuleSet
+	// excused holds, by period, the members excused from closing it and
+	// the proposals that excused them.
+	excused map[ledger.Period]map[ledger.Author]ledger.Hash
 }
 
 // standing is a member's place: from its admission (the charter's members
@@ -77,15 +101,27 @@ func (st *standing) activeAt(p pos) bool {
 	return (st.founding || st.since.compare(p) < 0) && (!st.excluded || p.compare(st.until) <= 0)
 }
 
+// proposalState is a proposal being counted. Its electorate is the
+// members when it was made, each weighing in the count by members
+// represented the member count of its latest close before the proposal;
+// its quorum and majority are those of the rules in force in the period
+// it was made.
 type proposalState struct {
-	g        *govEntry
-	outcome  Outcome
-	eligible int
-	votes    map[ledger.Author]ballot
-	yes, no  int
-	abstain  int
-	decided  pos // the deciding vote's; zero while open, and for void
+	g                *govEntry
+	outcome          Outcome
+	quorum, majority uint32
+	weight           map[ledger.Author]uint64 // the electorate
+	eligibleW        uint64
+	votes            map[ledger.Author]ballot
+	yes, no, abstain int
+	yesW, noW, absW  uint64
+	// closed holds the members of the electorate that closed the
+	// deadline period without having voted: they can no longer vote.
+	closed  map[ledger.Author]bool
+	decided pos // the deciding entry's; zero while open, and for void
 }
+
+func (ps *proposalState) eligible() int { return len(ps.weight) }
 
 type ballot struct {
 	choice caissev1.Choice
@@ -93,9 +129,12 @@ type ballot struct {
 	time   ledger.HLC
 }
 
-func newFold(founding []ledger.Author, rules *caissev1.Rules) *fold {
-	f := &fold{rules: rules, standing: make(map[ledger.Author]*standing, len(founding)),
-		proposals: make(map[ledger.Hash]*proposalState)}
+func newFold(founding []ledger.Author, charter *caissev1.Rules) *fold {
+	f := &fold{standing: make(map[ledger.Author]*standing, len(founding)),
+		proposals:   make(map[ledger.Hash]*proposalState),
+		represented: make(map[ledger.Author]uint64),
+		history:     []RuleSet{{Version: 1, Rules: charter}},
+	}
 	for _, k := range founding {
 		f.standing[k] = &standing{founding: true}
 	}
@@ -109,63 +148,127 @@ func (f *fold) activeAt(k ledger.Author, p pos) bool {
 
 func (f *fold) step(g *govEntry) {
 	f.last = g.pos
-	if g.vote {
+	switch g.kind {
+	case govVote:
 		f.vote(g)
-	} else {
+	case govClose:
+		f.close(g)
+	default:
 		f.propose(g)
 	}
 }
 
+// rulesFor returns the rule set in force for period p: the last adopted
+// whose first period is p or before.
+func (f *fold) rulesFor(p ledger.Period) RuleSet {
+	for i := len(f.history) - 1; i > 0; i-- {
+		if f.history[i].Effective <= p {
+			return f.history[i]
+		}
+	}
+	return f.history[0]
+}
+
 // propose opens a proposal, or records it void: by an author who was not
-// a member then, to admit a collective already admitted, or to exclude a
-// collective that was not a member then.
+// a member then, to admit a collective already admitted, to exclude a
+// collective that was not a member then, or to excuse one that was not a
+// member then.
 func (f *fold) propose(g *govEntry) {
 	ps := &proposalState{g: g, outcome: OutcomeOpen}
 	f.proposals[g.hash] = ps
 	f.order = append(f.order, ps)
 	switch {
 	case !f.activeAt(g.pos.author, g.pos),
-		g.admit && f.standing[g.target] != nil,
-		!g.admit && !f.activeAt(g.target, g.pos):
+		g.action == ActionAdmit && f.standing[g.target] != nil,
+		g.action == ActionExclude && !f.activeAt(g.target, g.pos),
+		g.action == ActionExcuse && f.standing[g.target] == nil:
 		ps.outcome = OutcomeVoid
 		return
 	}
-	for _, st := range f.standing {
+	r := f.rulesFor(ledger.PeriodOfMs(g.pos.time.Wall)).Rules
+	ps.quorum, ps.majority = r.GetQuorumBp(), r.GetMajorityBp()
+	ps.weight = make(map[ledger.Author]uint64)
+	for k, st := range f.standing {
 		if st.activeAt(g.pos) {
-			ps.eligible++
+			w := f.represented[k]
+			ps.weight[k] = w
+			ps.eligibleW += w
 		}
 	}
-	ps.votes = make(map[ledger.Author]ballot, ps.eligible)
+	ps.votes = make(map[ledger.Author]ballot, len(ps.weight))
 }
 
 // vote counts a member's vote, replacing its earlier one, if the proposal
-// is open and the voter was a member when it was made and still is.
-// Other votes change nothing: before the proposal (in the canonical
-// order), after its decision, from a member admitted after it was made,
-// or from a member excluded since.
+// is open, the voter is of its electorate, is still a member and has not
+// closed the proposal's deadline period. Other votes change nothing:
+// before the proposal (in the canonical order), after its decision, from
+// a member admitted after it was made, or from a member excluded since.
 func (f *fold) vote(g *govEntry) {
 	ps := f.proposals[g.proposal]
 	voter := g.pos.author
-	if ps == nil || ps.outcome != OutcomeOpen || !f.activeAt(voter, ps.g.pos) || !f.activeAt(voter, g.pos) {
+	if ps == nil || ps.outcome != OutcomeOpen || !f.activeAt(voter, g.pos) || ps.closed[voter] {
+		return
+	}
+	w, ok := ps.weight[voter]
+	if !ok {
 		return
 	}
 	if old, ok := ps.votes[voter]; ok {
-		ps.tally(old.choice, -1)
+		ps.tally(old.choice, -1, w)
 	}
 	ps.votes[voter] = ballot{choice: g.choice, seq: g.pos.seq, time: g.pos.time}
-	ps.tally(g.choice, 1)
+	ps.tally(g.choice, 1, w)
 	f.evaluate(ps, g.pos)
 }
 
-func (ps *proposalState) tally(c caissev1.Choice, n int) {
+// close folds a member's period close: its member count weighs its votes
+// on the proposals made from now on, and it ends its vote on the open
+// proposals whose deadline is the period closed.
+func (f *fold) close(g *govEntry) {
+	k := g.pos.author
+	if !f.activeAt(k, g.pos) {
+		return
+	}
+	f.represented[k] = g.members
+	for _, ps := range f.order {
+		if ps.outcome != OutcomeOpen || ps.g.deadline != g.period {
+			continue
+		}
+		if _, voter := ps.weight[k]; !voter {
+			continue
+		}
+		if _, voted := ps.votes[k]; voted {
+			continue
+		}
+		if ps.closed == nil {
+			ps.closed = make(map[ledger.Author]bool)
+		}
+		ps.closed[k] = true
+		if !f.possible(ps) {
+			ps.outcome, ps.decided = OutcomeRejected, g.pos
+		}
+	}
+}
+
+func (ps *proposalState) tally(c caissev1.Choice, n int, w uint64) {
 	switch c {
 	case caissev1.Choice_CHOICE_YES:
 		ps.yes += n
+		ps.yesW = addSigned(ps.yesW, n, w)
 	case caissev1.Choice_CHOICE_NO:
 		ps.no += n
+		ps.noW = addSigned(ps.noW, n, w)
 	default:
 		ps.abstain += n
+		ps.absW = addSigned(ps.absW, n, w)
 	}
+}
+
+func addSigned(x uint64, n int, w uint64) uint64 {
+	if n < 0 {
+		return x - w
+	}
+	return x + w
 }
 
 // evaluate decides ps at the place at of the vote just counted: adopted
@@ -173,7 +276,7 @@ func (ps *proposalState) tally(c caissev1.Choice, n int) {
 // longer reach them.
 func (f *fold) evaluate(ps *proposalState, at pos) {
 	switch {
-	case f.adopts(ps.yes, ps.no, ps.yes+ps.no+ps.abstain, ps.eligible):
+	case ps.adopts(count{ps.yes, ps.no, ps.yes + ps.no + ps.abstain, ps.yesW, ps.noW, ps.yesW + ps.noW + ps.absW}):
 		ps.outcome, ps.decided = OutcomeAdopted, at
 		f.enact(ps, at)
 	case !f.possible(ps):
@@ -181,40 +284,77 @@ func (f *fold) evaluate(ps *proposalState, at pos) {
 	}
 }
 
-// adopts is the decision rule, in integers: the votes cast reach the
-// quorum of the eligible members, yes reaches the majority of yes and no
-// (abstentions count for the quorum only), and someone said yes.
-//
-// It counts collectives. The DESIGN's rule also counts the members they
-// represent, twice over; that comes with the rules issue, when PeriodClose
-// entries declare member counts.
-func (f *fold) adopts(yes, no, cast, eligible int) bool {
-	q, maj := uint64(f.rules.GetQuorumBp()), uint64(f.rules.GetMajorityBp())
-	return uint64(cast)*ledger.BasisPoints >= q*uint64(eligible) &&
-		uint64(yes)*ledger.BasisPoints >= maj*uint64(yes+no) &&
-		yes > 0
+// count is a proposal's votes, by caisses and by members represented.
+type count struct {
+	yes, no, cast    int
+	yesW, noW, castW uint64
 }
 
-// possible reports whether ps may still be adopted: if every eligible
-// member that has not voted, and still can, voted yes. Votes cast stand
-// as they are.
-func (f *fold) possible(ps *proposalState) bool {
-	r := ps.eligible - len(ps.votes)
-	for _, k := range f.excluded {
-		if _, voted := ps.votes[k]; !voted && f.standing[k].activeAt(ps.g.pos) {
-			r-- // eligible, but excluded since: it can no longer vote
-		}
+// adopts is the decision rule, in integers, counted twice: by caisses,
+// the votes cast reach the quorum of the electorate, yes reaches the
+// majority of yes and no (abstentions count for the quorum only), and
+// someone said yes; and by members represented, the same with each vote
+// weighing its caisse's member count. The second count is void while no
+// caisse of the electorate has declared members.
+func (ps *proposalState) adopts(c count) bool {
+	q, maj := uint64(ps.quorum), uint64(ps.majority)
+	byCaisses := uint64(c.cast)*ledger.BasisPoints >= q*uint64(ps.eligible()) &&
+		uint64(c.yes)*ledger.BasisPoints >= maj*uint64(c.yes+c.no) &&
+		c.yes > 0
+	if !byCaisses || ps.eligibleW == 0 {
+		return byCaisses
 	}
-	return f.adopts(ps.yes+r, ps.no, ps.yes+ps.no+ps.abstain+r, ps.eligible)
+	return c.castW*ledger.BasisPoints >= q*ps.eligibleW &&
+		c.yesW*ledger.BasisPoints >= maj*(c.yesW+c.noW)
+}
+
+// possible reports whether ps may still be adopted: if every member of
+// its electorate that has not voted, and still can, voted yes. Votes cast
+// stand as they are.
+func (f *fold) possible(ps *proposalState) bool {
+	c := count{ps.yes, ps.no, ps.yes + ps.no + ps.abstain, ps.yesW, ps.noW, ps.yesW + ps.noW + ps.absW}
+	for k, w := range ps.weight {
+		if _, voted := ps.votes[k]; voted || ps.closed[k] {
+			continue
+		}
+		if st := f.standing[k]; st.excluded && st.until.compare(f.last) <= 0 {
+			continue // excluded since: it can no longer vote
+		}
+		c.yes, c.cast = c.yes+1, c.cast+1
+		c.yesW, c.castW = c.yesW+w, c.castW+w
+	}
+	return ps.adopts(c)
 }
 
 // enact carries out an adopted proposal. Admitting a collective already
-// admitted, or excluding one already excluded, changes nothing.
+// admitted, or excluding one already excluded, changes nothing. A rule
+// change is in force from the period it states, or from the period after
+// its decision if that is later.
 func (f *fold) enact(ps *proposalState, at pos) {
 	g := ps.g
-	if g.admit {
+	switch g.action {
+	case ActionAdmit:
 		if f.standing[g.target] == nil {
 			f.standing[g.target] = &standing{since: at, admittedBy: g.hash}
+		}
+		return
+	case ActionRules:
+		eff := g.effective
+		if after := ledger.PeriodOfMs(at.time.Wall).Next(); after > eff {
+			eff = after
+		}
+		f.history = append(f.history, RuleSet{Version: len(f.history) + 1, Rules: g.rules, Effective: eff,
+			AdoptedBy: g.hash, Adopted: at.time})
+		return
+	case ActionExcuse:
+		if f.excused == nil {
+			f.excused = make(map[ledger.Period]map[ledger.Author]ledger.Hash)
+		}
+		if f.excused[g.period] == nil {
+			f.excused[g.period] = make(map[ledger.Author]ledger.Hash)
+		}
+		if _, ok := f.excused[g.period][g.target]; !ok {
+			f.excused[g.period][g.target] = g.hash
 		}
 		return
 	}
@@ -240,7 +380,7 @@ func (s *State) addGov(g *govEntry) {
 	gv := &s.gov
 	i, _ := slices.BinarySearchFunc(gv.entries, g, func(a, b *govEntry) int { return a.pos.compare(b.pos) })
 	gv.entries = slices.Insert(gv.entries, i, g)
-	if !g.vote {
+	if g.kind == govProposal {
 		gv.proposals[g.hash] = g
 	}
 	if i == len(gv.entries)-1 {
@@ -253,7 +393,7 @@ func (s *State) addGov(g *govEntry) {
 
 // refold recomputes the fold from the charter.
 func (g *governance) refold() {
-	g.f = newFold(g.founding, g.rules)
+	g.f = newFold(g.founding, g.charter)
 	for _, e := range g.entries {
 		g.f.step(e)
 	}
@@ -378,22 +518,53 @@ func shortList(keys []ledger.Author) string {
 }
 
 func (s *State) checkProposal(m *member, e ledger.Entry, p *caissev1.Proposal) (change, error) {
-	g := &govEntry{pos: posOf(e), hash: e.Hash(), note: p.GetNote()}
+	g := &govEntry{pos: posOf(e), hash: e.Hash(), kind: govProposal, note: p.GetNote(), deadline: ledger.Period(p.GetDeadline())}
+	made := ledger.PeriodOfMs(e.Time().Wall)
+	if g.deadline != "" && g.deadline < made {
+		return change{}, fmt.Errorf("deadline %s before the proposal's period %s: %w", g.deadline, made, ErrBadProposal)
+	}
+	known := func(what string, k ledger.Author) error {
+		if s.authors[k] == nil {
+			return fmt.Errorf("%s %s: %w: %w", what, k.ID().Short(), ErrNoApplication, ErrPending)
+		}
+		return nil
+	}
 	switch a := p.GetAction().(type) {
 	case *caissev1.Proposal_Admit:
-		g.admit = true
+		g.action = ActionAdmit
 		copy(g.target[:], a.Admit.GetApplicant())
-		t := s.authors[g.target]
-		switch {
-		case t == nil:
-			return change{}, fmt.Errorf("admit %s: %w: %w", g.target.ID().Short(), ErrNoApplication, ErrPending)
-		case t.role != roleApplicant:
+		if err := known("admit", g.target); err != nil {
+			return change{}, err
+		}
+		if s.authors[g.target].role != roleApplicant {
 			return change{}, fmt.Errorf("admit %s, a member of the charter: %w", g.target.ID().Short(), ErrAlreadyMember)
 		}
 	case *caissev1.Proposal_Exclude:
+		g.action = ActionExclude
 		copy(g.target[:], a.Exclude.GetMember())
-		if s.authors[g.target] == nil {
-			return change{}, fmt.Errorf("exclude %s: %w: %w", g.target.ID().Short(), ErrNoApplication, ErrPending)
+		if err := known("exclude", g.target); err != nil {
+			return change{}, err
+		}
+	case *caissev1.Proposal_Excuse:
+		g.action = ActionExcuse
+		copy(g.target[:], a.Excuse.GetMember())
+		g.period = ledger.Period(a.Excuse.GetPeriod())
+		if err := known("excuse", g.target); err != nil {
+			return change{}, err
+		}
+	case *caissev1.Proposal_ChangeRules:
+		g.action = ActionRules
+		g.rules = a.ChangeRules.GetRules()
+		g.effective = ledger.Period(a.ChangeRules.GetEffective())
+		if g.effective <= made {
+			return change{}, fmt.Errorf("rules effective from %s, not after the proposal's period %s: %w", g.effective, made, ErrBadProposal)
+		}
+		if h := g.rules.GetReserveHolder(); len(h) > 0 {
+			var k ledger.Author
+			copy(k[:], h)
+			if err := known("reserve holder", k); err != nil {
+				return change{}, err
+			}
 		}
 	default:
 		return change{}, fmt.Errorf("proposal without an action: %w", ledger.ErrMalformed)
@@ -402,7 +573,7 @@ func (s *State) checkProposal(m *member, e ledger.Entry, p *caissev1.Proposal) (
 }
 
 func (s *State) checkVote(m *member, e ledger.Entry, v *caissev1.Vote) (change, error) {
-	g := &govEntry{pos: posOf(e), hash: e.Hash(), vote: true, choice: v.GetChoice()}
+	g := &govEntry{pos: posOf(e), hash: e.Hash(), kind: govVote, choice: v.GetChoice()}
 	copy(g.proposal[:], v.GetProposal())
 	if s.gov.proposals[g.proposal] == nil {
 		// Perhaps it is not a proposal at all: such a vote waits for

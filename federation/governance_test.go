@@ -1,6 +1,8 @@
 package federation_test
 
 import (
+	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,7 +42,7 @@ func TestOneMemberAdmits(t *testing.T) {
 
 	wantProposal := federation.Proposal{
 		ID: p.Hash(), Author: f.founder.id, Seq: 2, Time: p.Time(), Action: federation.ActionAdmit, Target: x.id,
-		Note: "admettre", Eligible: 1, Yes: 1,
+		Note: "admettre", Eligible: 1, Yes: 1, Quorum: 5000, Majority: 5001,
 		Ballots: []federation.Ballot{{Voter: f.founder.id, Choice: federation.ChoiceYes, Seq: 3, Time: v.Time()}},
 		Outcome: federation.OutcomeAdopted, Decided: v.Time(),
 	}
@@ -166,6 +168,8 @@ func TestDecisions(t *testing.T) {
 				Target: tm.x.id, Note: "admettre", Eligible: 3, Yes: tc.yes, No: tc.no, Abstain: tc.abstain,
 				Outcome: tc.want,
 			}
+			r := tm.f.genesis.Body().GetGenesis().GetRules()
+			want.Quorum, want.Majority = r.GetQuorumBp(), r.GetMajorityBp()
 			if tc.decidedBy >= 0 {
 				want.Decided = votes[tc.decidedBy].Time()
 			}
@@ -174,6 +178,12 @@ func TestDecisions(t *testing.T) {
 					Choice: choiceOf(tc.votes[i].choice), Seq: votes[i].Seq(), Time: votes[i].Time()})
 			}
 			sortBallots(want.Ballots)
+			for who, vt := range tm.voters() {
+				if _, voted := tc.ballots[who]; !voted {
+					want.NotVoted = append(want.NotVoted, vt.id)
+				}
+			}
+			slices.SortFunc(want.NotVoted, func(a, b ledger.Author) int { return bytes.Compare(a[:], b[:]) })
 			got, ok := s.Proposal(p.Hash())
 			if !ok {
 				t.Fatal("Proposal: not found")

@@ -79,8 +79,11 @@ func (s *State) Hash() ledger.Hash {
 	for _, ps := range f.order {
 		buf = append(buf, ps.g.hash[:]...)
 		buf = append(buf, outcomeByte(ps.outcome))
-		for _, n := range []int{ps.eligible, ps.yes, ps.no, ps.abstain} {
+		for _, n := range []int{ps.eligible(), ps.yes, ps.no, ps.abstain} {
 			buf = binary.BigEndian.AppendUint32(buf, uint32(n))
+		}
+		for _, n := range []uint64{ps.eligibleW, ps.yesW, ps.noW, ps.absW, uint64(len(ps.closed))} {
+			buf = binary.BigEndian.AppendUint64(buf, n)
 		}
 		buf = appendPos(buf, ps.decided)
 		buf = binary.BigEndian.AppendUint32(buf, uint32(len(ps.votes)))

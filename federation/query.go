@@ -65,7 +65,25 @@ type Action string
 const (
 	ActionAdmit   Action = "admit"
 	ActionExclude Action = "exclude"
+	ActionRules   Action = "rules"
+	ActionExcuse  Action = "excuse"
 )
+
+// RuleSet is a version of the federation's rules: the charter's is the
+// first; each later one was adopted by a proposal.
+type RuleSet struct {
+	// Version counts from 1, the charter's rules.
+	Version int
+	Rules   *caissev1.Rules
+	// Effective is the first period the rules are in force for: the
+	// period the proposal stated, or the one after its decision if that
+	// is later. Empty for the charter's rules, in force from the start.
+	Effective ledger.Period
+	// AdoptedBy is the proposal that adopted them and Adopted the time of
+	// its deciding vote; zero for the charter's.
+	AdoptedBy ledger.Hash
+	Adopted   ledger.HLC
+}
 
 // Outcome is where a proposal stands.
 type Outcome string
@@ -104,15 +122,38 @@ type Proposal struct {
 	Action Action
 	Target ledger.Author
 	Note   string
+	// Rules and Effective are a rule change's: the rule set proposed and
+	// the first period stated.
+	Rules     *caissev1.Rules
+	Effective ledger.Period
+	// Period is an excuse's: the period the target would be excused from.
+	Period ledger.Period
+	// Deadline is the period whose close ends a member's vote; empty for
+	// none.
+	Deadline ledger.Period
+	// Quorum and Majority are those of the rules in force in the period it
+	// was made, in basis points.
+	Quorum, Majority uint32
 	// Eligible is the number of members when it was made: they, and only
 	// they, may vote on it. Zero for a void proposal.
 	Eligible int
 	// Yes, No and Abstain count the ballots.
 	Yes, No, Abstain int
+	// EligibleMembers, YesMembers, NoMembers and AbstainMembers are the
+	// same, counted by members represented: each caisse weighs the member
+	// count of its latest close before the proposal.
+	EligibleMembers, YesMembers, NoMembers, AbstainMembers uint64
+	// Closed is the number of members of the electorate that closed the
+	// deadline period without voting.
+	Closed int
 	// Ballots are the votes that count: each eligible member's last vote
 	// before the decision, sorted by voter.
 	Ballots []Ballot
-	Outcome Outcome
+	// NotVoted lists the members of the electorate without a ballot,
+	// sorted; those among them that closed the deadline period can no
+	// longer vote, and ClosedWithout lists them.
+	NotVoted, ClosedWithout []ledger.Author
+	Outcome                 Outcome
 	// Decided is the time of the vote that decided it; zero while open,
 	// and for a void proposal.
 	Decided ledger.HLC
@@ -156,6 +197,11 @@ type CaisseBalance struct {
 	// ForkSeq is as for Member: the caisse's entries from that seq on are
 	// left out.
 	ForkSeq ledger.Seq
+	// SettledOut sums the settlements the caisse paid to others, SettledIn
+	// those paid to it that it acknowledged; Funds is what the caisse
+	// holds: Total.Balance - SettledOut + SettledIn. From Balances and
+	// Balance only: BalancesFor leaves them zero, and Funds too.
+	SettledOut, SettledIn, Funds ledger.Amount
 }
 
 // Directions of a CategoryTotal.
@@ -307,15 +353,26 @@ func (s *State) Proposal(id ledger.Hash) (Proposal, bool) {
 func (ps *proposalState) view() Proposal {
 	g := ps.g
 	p := Proposal{ID: g.hash, Author: g.pos.author, Seq: g.pos.seq, Time: g.pos.time,
-		Action: ActionExclude, Target: g.target, Note: g.note, Eligible: ps.eligible,
-		Yes: ps.yes, No: ps.no, Abstain: ps.abstain, Outcome: ps.outcome, Decided: ps.decided.time}
-	if g.admit {
-		p.Action = ActionAdmit
-	}
+		Action: g.action, Target: g.target, Note: g.note, Eligible: ps.eligible(),
+		Yes: ps.yes, No: ps.no, Abstain: ps.abstain, Outcome: ps.outcome, Decided: ps.decided.time,
+		Rules: g.rules, Effective: g.effective, Period: g.period, Deadline: g.deadline,
+		Quorum: ps.quorum, Majority: ps.majority,
+		EligibleMembers: ps.eligibleW, YesMembers: ps.yesW, NoMembers: ps.noW, AbstainMembers: ps.absW,
+		Closed: len(ps.closed)}
 	for _, v := range ps.sortedVoters() {
 		b := ps.votes[v]
 		p.Ballots = append(p.Ballots, Ballot{Voter: v, Choice: choiceName(b.choice), Seq: b.seq, Time: b.time})
 	}
+	for k := range ps.weight {
+		if _, voted := ps.votes[k]; !voted {
+			p.NotVoted = append(p.NotVoted, k)
+			if ps.closed[k] {
+				p.ClosedWithout = append(p.ClosedWithout, k)
+			}
+		}
+	}
+	slices.SortFunc(p.NotVoted, compareAuthors)
+	slices.SortFunc(p.ClosedWithout, compareAuthors)
 	return p
 }
 
@@ -408,10 +465,27 @@ func (s *State) Balances() []CaisseBalance {
 	out := make([]CaisseBalance, 0, len(s.order))
 	for _, k := range s.order {
 		if s.gov.f.standing[k] != nil {
-			out = append(out, s.authors[k].balance())
+			out = append(out, s.balanceOf(s.authors[k]))
 		}
 	}
 	return out
+}
+
+// balanceOf is m's accounts over all periods, with its settlements.
+func (s *State) balanceOf(m *member) CaisseBalance {
+	cb := m.balance()
+	cb.SettledOut, cb.SettledIn = s.settledFunds(m)
+	// Each sum fits (checked at apply); their difference may not: then
+	// Funds says so by saturating, which no real caisse reaches.
+	f, err := cb.Total.Balance.Sub(cb.SettledOut)
+	if err == nil {
+		f, err = f.Add(cb.SettledIn)
+	}
+	if err != nil {
+		f = ledger.MaxAmount
+	}
+	cb.Funds = f
+	return cb
 }
 
 // Balance returns a's accounts over all periods; false if a is not a
@@ -421,7 +495,7 @@ func (s *State) Balance(a ledger.Author) (CaisseBalance, bool) {
 	if m == nil || s.gov.f.standing[a] == nil {
 		return CaisseBalance{}, false
 	}
-	return m.balance(), true
+	return s.balanceOf(m), true
 }
 
 // BalancesFor returns every member's accounts restricted to period p,

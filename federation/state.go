@@ -25,6 +25,8 @@ type State struct {
 	order   []ledger.Author
 	count   uint64 // entries in the logs
 	gov     governance
+	// settlements holds every settlement applied, by hash.
+	settlements map[ledger.Hash]*settlementRec
 	// gen counts the changes of the governance fold; it dates the
 	// finality cache of each member (member.finalGen).
 	gen uint64
@@ -46,6 +48,8 @@ const (
 	kindProposal
 	kindVote
 	kindPeriodClose
+	kindSettlement
+	kindSettlementAck
 )
 
 // role says how an author came into the federation.
@@ -121,6 +125,12 @@ type member struct {
 	// finalGen is State.gen when the member's admission was found final;
 	// 0 if it was not.
 	finalGen uint64
+	// sent holds the settlements m paid, in log order; acked those paid
+	// to m that it acknowledged, in the order of its acknowledgements.
+	// paid and received sum them all, counted or not, so that every sum
+	// the views take of them fits.
+	sent, acked    []*settlementRec
+	paid, received ledger.Amount
 }
 
 // sums is a caisse's totals and buckets, overall and per period.
@@ -218,11 +228,12 @@ type change struct {
 	// counts is whether the entry counts (a correction: it and its
 	// target); cnt holds the new values of m.counted when it does and
 	// m.counted is not nil.
-	counts bool
-	cnt    delta
-	target ledger.Seq // corrections
-	gov    *govEntry  // proposals and votes
-	close  *closeRec  // period closes
+	counts     bool
+	cnt        delta
+	target     ledger.Seq     // corrections
+	gov        *govEntry      // proposals and votes
+	close      *closeRec      // period closes
+	settlement *settlementRec // settlements and their acknowledgements
 }
 
 // delta is the new values of every sum that one movement touches.
@@ -336,6 +347,10 @@ func (s *State) check(e ledger.Entry) (change, error) {
 		return s.checkProposal(m, e, k.Proposal)
 	case *caissev1.EntryBody_Vote:
 		return s.checkVote(m, e, k.Vote)
+	case *caissev1.EntryBody_Settlement:
+		return s.checkSettlement(m, e, k.Settlement)
+	case *caissev1.EntryBody_SettlementAck:
+		return s.checkSettlementAck(m, k.SettlementAck)
 	case *caissev1.EntryBody_PeriodClose:
 		ch, err := s.planClose(m, k.PeriodClose)
 		if err != nil {
@@ -555,6 +570,13 @@ func (s *State) commit(e ledger.Entry, ch change) {
 		}
 		m.closes[ch.period] = ch.close
 		m.log = append(m.log, le)
+		s.addGov(&govEntry{pos: posOf(e), hash: e.Hash(), kind: govClose, period: ch.period, members: ch.close.members})
+	case kindSettlement:
+		m.log = append(m.log, le)
+		s.commitSettlement(ch)
+	case kindSettlementAck:
+		m.log = append(m.log, le)
+		s.commitSettlementAck(ch, e.Seq())
 	}
 }
 
@@ -680,6 +702,10 @@ func (k kind) String() string {
 		return "vote"
 	case kindPeriodClose:
 		return "period close"
+	case kindSettlement:
+		return "settlement"
+	case kindSettlementAck:
+		return "settlement acknowledgement"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }

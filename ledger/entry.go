@@ -247,6 +247,10 @@ func KindName(b *caissev1.EntryBody) string {
 		return "vote"
 	case *caissev1.EntryBody_PeriodClose:
 		return "period_close"
+	case *caissev1.EntryBody_Settlement:
+		return "settlement"
+	case *caissev1.EntryBody_SettlementAck:
+		return "settlement_ack"
 	case nil:
 		return "none"
 	}

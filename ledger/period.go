@@ -32,3 +32,19 @@ func ParsePeriod(s string) (Period, error) {
 
 // PeriodOf returns the period that contains t.
 func PeriodOf(t time.Time) Period { return Period(t.UTC().Format("2006-01")) }
+
+// PeriodOfMs returns the period that contains the instant ms milliseconds
+// after the Unix epoch.
+func PeriodOfMs(ms uint64) Period { return PeriodOf(time.UnixMilli(int64(ms))) }
+
+// Start returns the first instant of p, UTC; p must be valid.
+func (p Period) Start() time.Time {
+	t, _ := time.Parse("2006-01", string(p))
+	return t
+}
+
+// Next returns the period after p; p must be valid.
+func (p Period) Next() Period { return PeriodOf(p.Start().AddDate(0, 1, 0)) }
+
+// StartMs returns Start in milliseconds since the Unix epoch.
+func (p Period) StartMs() uint64 { return uint64(p.Start().UnixMilli()) }

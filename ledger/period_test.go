@@ -71,3 +71,19 @@ func TestPeriodOf(t *testing.T) {
 		})
 	}
 }
+
+func TestPeriodNextAndStart(t *testing.T) {
+	for _, c := range []struct{ p, next ledger.Period }{
+		{"2026-11", "2026-12"}, {"2026-12", "2027-01"}, {"2000-01", "2000-02"},
+	} {
+		if got := c.p.Next(); got != c.next {
+			t.Errorf("%s.Next() = %s, want %s", c.p, got, c.next)
+		}
+		if got := ledger.PeriodOfMs(c.p.StartMs()); got != c.p {
+			t.Errorf("PeriodOfMs(%s.StartMs()) = %s", c.p, got)
+		}
+		if got := ledger.PeriodOfMs(c.next.StartMs() - 1); got != c.p {
+			t.Errorf("the last millisecond before %s is in %s, want %s", c.next, got, c.p)
+		}
+	}
+}

@@ -90,6 +90,12 @@ func checkBody(b *caissev1.EntryBody) error {
 		return checkProposal(k.Proposal)
 	case *caissev1.EntryBody_PeriodClose:
 		return checkPeriodClose(k.PeriodClose)
+	case *caissev1.EntryBody_Settlement:
+		return checkSettlement(k.Settlement, b.GetAuthor())
+	case *caissev1.EntryBody_SettlementAck:
+		if len(k.SettlementAck.GetSettlement()) != len(Hash{}) {
+			return fmt.Errorf("settlement ack: settlement hash of %d bytes: %w", len(k.SettlementAck.GetSettlement()), ErrMalformed)
+		}
 	case *caissev1.EntryBody_Vote:
 		v := k.Vote
 		if len(v.GetProposal()) != len(Hash{}) {
@@ -233,13 +239,57 @@ func checkProposal(p *caissev1.Proposal) error {
 		key = a.Admit.GetApplicant()
 	case *caissev1.Proposal_Exclude:
 		key = a.Exclude.GetMember()
+	case *caissev1.Proposal_Excuse:
+		key = a.Excuse.GetMember()
+		if _, err := ParsePeriod(a.Excuse.GetPeriod()); err != nil {
+			return fmt.Errorf("proposal: excuse: %w", err)
+		}
+	case *caissev1.Proposal_ChangeRules:
+		// Whether the reserve holder is a member depends on the other
+		// logs: the federation checks it.
+		holderShape := func(k []byte) bool { return len(k) == ed25519.PublicKeySize }
+		if err := CheckRules(a.ChangeRules.GetRules(), holderShape); err != nil {
+			return fmt.Errorf("proposal: %w", err)
+		}
+		if _, err := ParsePeriod(a.ChangeRules.GetEffective()); err != nil {
+			return fmt.Errorf("proposal: rules effective from: %w", err)
+		}
+		return checkProposalCommon(p)
 	default:
 		return fmt.Errorf("proposal: no action: %w", ErrMalformed)
 	}
 	if len(key) != ed25519.PublicKeySize {
 		return fmt.Errorf("proposal: key of %d bytes: %w", len(key), ErrMalformed)
 	}
+	return checkProposalCommon(p)
+}
+
+func checkProposalCommon(p *caissev1.Proposal) error {
+	if d := p.GetDeadline(); d != "" {
+		if _, err := ParsePeriod(d); err != nil {
+			return fmt.Errorf("proposal: deadline: %w", err)
+		}
+	}
 	return checkText("note", p.GetNote(), 0, MaxNoteLen)
+}
+
+// MaxReferenceLen bounds a settlement's payment reference.
+const MaxReferenceLen = 200
+
+func checkSettlement(s *caissev1.Settlement, author []byte) error {
+	if _, err := ParsePeriod(s.GetPeriod()); err != nil {
+		return fmt.Errorf("settlement: %w", err)
+	}
+	switch {
+	case len(s.GetPayee()) != ed25519.PublicKeySize:
+		return fmt.Errorf("settlement: payee key of %d bytes: %w", len(s.GetPayee()), ErrMalformed)
+	case string(s.GetPayee()) == string(author):
+		return fmt.Errorf("settlement: a caisse cannot pay itself: %w", ErrMalformed)
+	}
+	if err := CheckAmount(Amount(s.GetAmount())); err != nil {
+		return fmt.Errorf("settlement: %w", err)
+	}
+	return checkText("reference", s.GetReference(), 0, MaxReferenceLen)
 }
 
 // Bounds of a period close.

@@ -271,6 +271,14 @@ func (n *Node) view(e ledger.Entry) *rpcv1.EntryView {
 		v.Note = b.GetGenesis().GetName()
 	case b.GetPeriodClose() != nil:
 		v.Period, v.Amount = b.GetPeriodClose().GetPeriod(), b.GetPeriodClose().GetContributed()
+	case b.GetSettlement() != nil:
+		st := b.GetSettlement()
+		v.Period, v.Amount, v.Note = st.GetPeriod(), st.GetAmount(), st.GetReference()
+		v.Member = ledger.Author(st.GetPayee()).String()
+	case b.GetSettlementAck() != nil:
+		v.Note = ledger.Hash(b.GetSettlementAck().GetSettlement()).String()
+	case b.GetProposal() != nil:
+		v.Note = b.GetProposal().GetNote()
 	}
 	n.mu.Lock()
 	if by, ok := n.state.CorrectedBy(e.Author(), e.Seq()); ok {
@@ -307,7 +315,8 @@ func (b *backend) Balances(_ context.Context, r *rpcv1.BalancesRequest) (*rpcv1.
 	}
 	var total federation.Totals
 	for _, cb := range balances {
-		out := &rpcv1.CaisseBalance{Id: cb.Key.String(), Name: cb.Name, Total: totalsRPC(cb.Total), Categories: categoriesRPC(cb.ByCategory)}
+		out := &rpcv1.CaisseBalance{Id: cb.Key.String(), Name: cb.Name, Total: totalsRPC(cb.Total), Categories: categoriesRPC(cb.ByCategory),
+			SettledOut: int64(cb.SettledOut), SettledIn: int64(cb.SettledIn), Funds: int64(cb.Funds)}
 		for _, pt := range cb.ByPeriod {
 			out.Periods = append(out.Periods, &rpcv1.PeriodBalance{Period: string(pt.Period), Balance: totalsRPC(pt.Totals)})
 		}

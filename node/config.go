@@ -54,6 +54,13 @@ type Config struct {
 	// profiles (/debug/pprof/). It has no authentication: keep it on
 	// loopback or a private network. Empty disables it; port 0 picks one.
 	AdminAddr string
+	// WebAddr is where the node serves, over plain HTTP and read-only, the
+	// dashboard and the JSON API (/api/v1/). Empty disables it; port 0
+	// picks one.
+	WebAddr string
+	// WebOrigins lists the origins (scheme://host[:port]) whose pages may
+	// read the JSON API from a browser; "*" allows any.
+	WebOrigins []string
 	// Tick is the sync core's unit of time.
 	Tick time.Duration
 	// AntiEntropy is the mean interval between two anti-entropy rounds,
@@ -125,6 +132,7 @@ func DefaultConfig() Config {
 		GossipAddr:    "127.0.0.1:7946",
 		GossipProfile: "lan",
 		AdminAddr:     "127.0.0.1:7948",
+		WebAddr:       "127.0.0.1:7949",
 		Tick:          100 * time.Millisecond,
 		AntiEntropy:   30 * time.Second,
 		MaxClockAhead: 5 * time.Minute,

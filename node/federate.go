@@ -251,18 +251,9 @@ func pushApplication(ctx context.Context, n *Node, tok *rpcv1.JoinToken, app led
 // Propose records a proposal, and this node's vote on it if asked.
 func (b *backend) Propose(ctx context.Context, r *rpcv1.ProposeRequest) (*rpcv1.RecordResponse, error) {
 	n := b.n
-	target, err := parseNodeRef(r.GetNode())
+	p, err := n.proposalOf(r)
 	if err != nil {
 		return nil, err
-	}
-	p := &caissev1.Proposal{Note: r.GetNote()}
-	switch r.GetAction() {
-	case "admit":
-		p.Action = &caissev1.Proposal_Admit{Admit: &caissev1.Admit{Applicant: target[:]}}
-	case "exclude":
-		p.Action = &caissev1.Proposal_Exclude{Exclude: &caissev1.Exclude{Member: target[:]}}
-	default:
-		return nil, invalid("action %q: want admit or exclude", r.GetAction())
 	}
 	var choice caissev1.Choice
 	if r.GetVote() != "" {
@@ -379,9 +370,7 @@ func (b *backend) Members(context.Context, *rpcv1.MembersRequest) (*rpcv1.Member
 			Status: "applicant", ForkSeq: uint64(a.ForkSeq), Seq: seq(a.Key)})
 	}
 	for _, p := range n.state.Proposals() {
-		resp.Proposals = append(resp.Proposals, &rpcv1.ProposalView{Hash: p.ID.String(), Author: string(p.Author.ID()),
-			Action: string(p.Action), Target: string(p.Target.ID()), TargetName: names[p.Target], Note: p.Note,
-			Status: string(p.Outcome), Yes: uint32(p.Yes), No: uint32(p.No), Abstain: uint32(p.Abstain), Eligible: uint32(p.Eligible)})
+		resp.Proposals = append(resp.Proposals, proposalRPC(p, names))
 	}
 	for _, f := range n.state.Forks() {
 		resp.Forks = append(resp.Forks, &rpcv1.ForkView{Author: string(f.Author.ID()), Seq: uint64(f.Seq), First: f.First.String(), Second: f.Second.String()})

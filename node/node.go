@@ -54,6 +54,8 @@ type Node struct {
 	// address once Run has bound it.
 	met       *metrics
 	adminAddr atomic.Pointer[string]
+	// webAddr is the dashboard listener's bound address (web.go).
+	webAddr atomic.Pointer[string]
 
 	closeOnce sync.Once
 	closeErr  error
@@ -277,15 +279,25 @@ func (n *Node) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv, err := api.Listen(n.cfg.Socket, &backend{n: n}, n.log)
+	dash, dashLis, err := n.listenWeb()
 	if err != nil {
 		if admin != nil {
 			adminLis.Close()
 		}
 		return err
 	}
+	srv, err := api.Listen(n.cfg.Socket, &backend{n: n}, n.log)
+	if err != nil {
+		if admin != nil {
+			adminLis.Close()
+		}
+		if dash != nil {
+			dashLis.Close()
+		}
+		return err
+	}
 	n.log.Info("serving operator API", "socket", n.cfg.Socket)
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	go func() { errc <- srv.Serve() }()
 	if admin != nil {
 		n.log.Info("serving admin HTTP (metrics, health, pprof)", "addr", adminLis.Addr().String())
@@ -295,6 +307,15 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 		}()
 		defer shutdownAdmin(admin)
+	}
+	if dash != nil {
+		n.log.Info("serving the dashboard and JSON API over HTTP", "addr", dashLis.Addr().String())
+		go func() {
+			if err := serveAdmin(dash, dashLis); err != nil {
+				errc <- err
+			}
+		}()
+		defer shutdownAdmin(dash)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -334,6 +355,9 @@ func (n *Node) Author() ledger.Author { return n.self }
 
 // errInvalidArgument marks errors caused by what the operator asked.
 var errInvalidArgument = api.ErrInvalidArgument
+
+// errFailedPrecondition marks what the node's state does not allow yet.
+var errFailedPrecondition = api.ErrFailedPrecondition
 
 // findGenesis returns the genesis in the store, the zero Entry if the store
 // is empty. The genesis is the first entry of its founder's log.

@@ -21,7 +21,7 @@ func testConfig(t *testing.T, dir string) Config {
 	cfg.DataDir = dir
 	cfg.Name = "Caisse de test"
 	cfg.SyncAddr, cfg.GossipAddr, cfg.GossipProfile = "127.0.0.1:0", "127.0.0.1:0", "local"
-	cfg.AdminAddr = "127.0.0.1:0"
+	cfg.AdminAddr, cfg.WebAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Logger = slog.New(slog.NewTextHandler(tWriter{t}, nil))
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	cfg.Now = func() time.Time { now = now.Add(time.Millisecond); return now }

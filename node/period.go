@@ -26,6 +26,7 @@ func (b *backend) ClosePeriod(_ context.Context, r *rpcv1.ClosePeriodRequest) (*
 	}
 	n.mu.Lock()
 	ok := n.state.CanAuthor(n.self)
+	rates := federation.Rates(n.state.RulesFor(p).Rules)
 	var in federation.CaisseBalance
 	for _, x := range n.state.BalancesFor(p) {
 		if x.Key == n.self {
@@ -59,6 +60,9 @@ func (b *backend) ClosePeriod(_ context.Context, r *rpcv1.ClosePeriodRequest) (*
 	slices.SortFunc(pc.Contributions, func(x, y *caissev1.ContributionTotal) int { return int(x.Category) - int(y.Category) })
 	slices.SortFunc(pc.Disbursements, func(x, y *caissev1.DisbursementTotal) int { return int(x.Category) - int(y.Category) })
 	for _, unit := range slices.Sorted(maps.Keys(r.GetNeed())) {
+		if _, rated := rates[unit]; !rated {
+			return nil, invalid("need unit %q: the rules in force for %s rate only %q", unit, p, slices.Sorted(maps.Keys(rates)))
+		}
 		if r.GetNeed()[unit] > 0 {
 			pc.Need = append(pc.Need, &caissev1.NeedUnits{Unit: unit, Units: r.GetNeed()[unit]})
 		}
@@ -83,7 +87,7 @@ func (b *backend) PeriodStatus(_ context.Context, r *rpcv1.PeriodStatusRequest) 
 	resp := &rpcv1.PeriodStatusResponse{Period: string(p), Final: st.Final}
 	for _, c := range st.Caisses {
 		resp.Caisses = append(resp.Caisses, &rpcv1.PeriodCloseView{Id: string(c.Key.ID()), Name: c.Name, Closed: c.Closed,
-			Members: c.Members, Contributed: int64(c.Contributed), Disbursed: int64(c.Disbursed)})
+			Excused: c.Excused, Members: c.Members, Contributed: int64(c.Contributed), Disbursed: int64(c.Disbursed)})
 	}
 	return resp, nil
 }
@@ -99,6 +103,10 @@ func (b *backend) Redistribution(_ context.Context, r *rpcv1.RedistributionReque
 	names := n.names()
 	n.mu.Lock()
 	red, final, waiting, err := n.state.Redistribution(p)
+	var plan []federation.TransferStatus
+	if err == nil {
+		plan, _, err = n.state.Plan(p, n.nowMs())
+	}
 	code, exp := n.state.Currency()
 	n.mu.Unlock()
 	if err != nil {
@@ -113,9 +121,6 @@ func (b *backend) Redistribution(_ context.Context, r *rpcv1.RedistributionReque
 		resp.Caisses = append(resp.Caisses, &rpcv1.ShareView{Id: string(c.ID.ID()), Name: names[c.ID], Due: int64(c.Due),
 			Need: int64(c.Need), Share: int64(c.Share), Net: int64(c.Net), Closed: true})
 	}
-	for _, t := range red.Transfers {
-		resp.Transfers = append(resp.Transfers, &rpcv1.TransferView{From: string(t.From.ID()), To: string(t.To.ID()),
-			Amount: int64(t.Amount), FromName: names[t.From], ToName: names[t.To]})
-	}
+	resp.Transfers = transfersRPC(plan, names)
 	return resp, nil
 }

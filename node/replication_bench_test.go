@@ -132,7 +132,7 @@ func benchConfig(dir string) Config {
 	cfg.Name = "bench caisse"
 	cfg.Found = false
 	cfg.SyncAddr, cfg.GossipAddr, cfg.GossipProfile = "127.0.0.1:0", "127.0.0.1:0", "local"
-	cfg.AdminAddr = "127.0.0.1:0"
+	cfg.AdminAddr, cfg.WebAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

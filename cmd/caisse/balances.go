@@ -34,6 +34,11 @@ type caisseJSON struct {
 	BalanceJSON
 	Categories []categoryJSON `json:"categories"`
 	Periods    []periodJSON   `json:"periods"`
+	// Over all periods only: settlements paid, settlements received and
+	// acknowledged, and the funds after them.
+	SettledOut int64  `json:"settled_out,omitempty"`
+	SettledIn  int64  `json:"settled_in,omitempty"`
+	Funds      *int64 `json:"funds,omitempty"`
 }
 
 type balancesJSON struct {
@@ -72,7 +77,11 @@ func balancesCmd(g *globals) *ffcli.Command {
 					Caisses: []caisseJSON{}, Total: toBalanceJSON(resp.GetTotal()), StateHash: resp.GetStateHash()}
 				for _, c := range resp.GetCaisses() {
 					cj := caisseJSON{ID: c.GetId(), Name: c.GetName(), BalanceJSON: toBalanceJSON(c.GetTotal()),
-						Categories: []categoryJSON{}, Periods: []periodJSON{}}
+						Categories: []categoryJSON{}, Periods: []periodJSON{}, SettledOut: c.GetSettledOut(), SettledIn: c.GetSettledIn()}
+					if *period == "" {
+						f := c.GetFunds()
+						cj.Funds = &f
+					}
 					for _, cat := range c.GetCategories() {
 						cj.Categories = append(cj.Categories, categoryJSON{cat.GetDirection(), cat.GetCategory(), cat.GetAmount()})
 					}
@@ -89,6 +98,9 @@ func balancesCmd(g *globals) *ffcli.Command {
 				t := c.GetTotal()
 				fmt.Fprintf(g.stdout, "%s (%s…)\n", c.GetName(), c.GetId()[:12])
 				fmt.Fprintf(tw, "\tin %s\tout %s\tbalance %s\t\n", m(t.GetContributed()), m(t.GetDisbursed()), m(t.GetBalance()))
+				if c.GetSettledOut() != 0 || c.GetSettledIn() != 0 {
+					fmt.Fprintf(tw, "\tsettled out %s\tin %s\tfunds %s\t\n", m(c.GetSettledOut()), m(c.GetSettledIn()), m(c.GetFunds()))
+				}
 				for _, cat := range c.GetCategories() {
 					fmt.Fprintf(tw, "\t%s\t%s\t%s\t\n", cat.GetDirection(), cat.GetCategory(), m(cat.GetAmount()))
 				}

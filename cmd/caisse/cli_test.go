@@ -48,6 +48,7 @@ func TestRecordAndBalances(t *testing.T) {
 			{"2026-10", BalanceJSON{1250, 0, 1250}},
 			{"2026-11", BalanceJSON{13200, 4500, 8700}},
 		},
+		Funds: new(int64(14450 - 4500)), // no settlements: the balance
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("balances (-want +got):\n%s", diff)

@@ -48,8 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Subcommands: []*ffcli.Command{
 			initCmd(g), statusCmd(g), healthCmd(g), contributeCmd(g), disburseCmd(g), correctCmd(g),
 			entriesCmd(g), balancesCmd(g), verifyCmd(g),
-			federationCmd(g), voteCmd(g), peersCmd(g), gossipCmd(g), restoreCmd(g), periodCmd(g), redistributionCmd(g),
-			exportCmd(g),
+			federationCmd(g), proposeGroupCmd(g), voteCmd(g), proposalsCmd(g), rulesCmd(g), peersCmd(g), gossipCmd(g),
+			restoreCmd(g), periodCmd(g), redistributionCmd(g), settleCmd(g), ackCmd(g), settlementsCmd(g), exportCmd(g),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/caisse-coop/caisse/ledger"
 )
 
 type redistributionOut struct {
@@ -26,35 +28,37 @@ func TestPeriodRedistributionOnThreeNodes(t *testing.T) {
 	c := newFedNode(t, "Caisse C", false)
 	admit(t, []*fedNode{a, b}, c)
 	nodes := []*fedNode{a, b, c}
+	// The current period: B and C, admitted now, are members of it.
+	p := string(ledger.PeriodOf(time.Now()))
 	for i, n := range nodes {
 		for j := range 3 {
-			mustCLI(t, n.p, "contribute", "--member", fmt.Sprintf("membre %d", j), "--amount", fmt.Sprintf("%d.%02d", 100*(i+1)+j, 7*j), "--period", "2026-11")
+			mustCLI(t, n.p, "contribute", "--member", fmt.Sprintf("membre %d", j), "--amount", fmt.Sprintf("%d.%02d", 100*(i+1)+j, 7*j), "--period", p)
 		}
 		if i == 1 {
-			mustCLI(t, n.p, "disburse", "--to", "membre 0", "--amount", "50", "--period", "2026-11", "--category", "strike")
+			mustCLI(t, n.p, "disburse", "--to", "membre 0", "--amount", "50", "--period", p, "--category", "strike")
 		}
 	}
 	// Closing needs the state of each caisse's own log only.
-	mustCLI(t, a.p, "period", "close", "2026-11", "--members", "120", "--need", "strike_day=3")
-	mustCLI(t, b.p, "period", "close", "2026-11", "--members", "45")
-	if _, err := cli(t, b.p, "contribute", "--member", "x", "--amount", "1", "--period", "2026-11"); err == nil {
+	mustCLI(t, a.p, "period", "close", p, "--members", "120", "--need", "strike_day=3")
+	mustCLI(t, b.p, "period", "close", p, "--members", "45")
+	if _, err := cli(t, b.p, "contribute", "--member", "x", "--amount", "1", "--period", p); err == nil {
 		t.Fatal("a contribution in a closed period was recorded")
 	}
 	var prov redistributionOut
 	waitCond(t, 30*time.Second, "two closes on C", func() bool {
-		cliJSON(t, c.p, &prov, "redistribution", "2026-11")
+		cliJSON(t, c.p, &prov, "redistribution", p)
 		return len(prov.Caisses) == 2
 	})
 	if prov.Final || len(prov.WaitingFor) != 1 {
 		t.Fatalf("redistribution with two closes of three: final=%v waiting=%v", prov.Final, prov.WaitingFor)
 	}
-	mustCLI(t, c.p, "period", "close", "2026-11", "--members", "35", "--need", "strike_day=14,legal_case=1")
+	mustCLI(t, c.p, "period", "close", p, "--members", "35", "--need", "strike_day=14,legal_case=1")
 
 	var want redistributionOut
 	for _, n := range nodes {
 		var got redistributionOut
 		waitCond(t, 30*time.Second, "the final redistribution on "+n.name, func() bool {
-			cliJSON(t, n.p, &got, "redistribution", "2026-11")
+			cliJSON(t, n.p, &got, "redistribution", p)
 			return got.Final
 		})
 		if want.Period == "" {

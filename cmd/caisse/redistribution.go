@@ -27,6 +27,11 @@ type transferJSON struct {
 	To       string `json:"to"`
 	ToName   string `json:"to_name"`
 	Amount   int64  `json:"amount"`
+	// Paid and Acknowledged sum the settlements recorded for the
+	// transfer; Late: not paid in full in time.
+	Paid         int64 `json:"paid"`
+	Acknowledged int64 `json:"acknowledged"`
+	Late         bool  `json:"late"`
 }
 
 func redistributionCmd(g *globals) *ffcli.Command {
@@ -68,7 +73,8 @@ func redistributionCmd(g *globals) *ffcli.Command {
 					out.Caisses = append(out.Caisses, shareJSON{c.GetId(), c.GetName(), c.GetDue(), c.GetNeed(), c.GetShare(), c.GetNet(), c.GetClosed()})
 				}
 				for _, t := range r.GetTransfers() {
-					out.Transfers = append(out.Transfers, transferJSON{t.GetFrom(), t.GetFromName(), t.GetTo(), t.GetToName(), t.GetAmount()})
+					out.Transfers = append(out.Transfers, transferJSON{t.GetFrom(), t.GetFromName(), t.GetTo(), t.GetToName(), t.GetAmount(),
+						t.GetPaid(), t.GetAcknowledged(), t.GetLate()})
 				}
 				return g.printJSON(out)
 			}
@@ -88,9 +94,7 @@ func redistributionCmd(g *globals) *ffcli.Command {
 			if len(r.GetTransfers()) > 0 {
 				fmt.Fprintln(g.stdout, "\nsettlement plan:")
 			}
-			for _, t := range r.GetTransfers() {
-				fmt.Fprintf(g.stdout, "  %s pays %s %s %s\n", t.GetFromName(), t.GetToName(), m(t.GetAmount()), cur.GetCode())
-			}
+			printTransfers(g, r.GetTransfers(), cur)
 			return nil
 		},
 	}

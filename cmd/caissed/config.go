@@ -88,6 +88,8 @@ func flags(cfg *node.Config, lc *logConfig, cp *configPath) *flag.FlagSet {
 	fs.StringVar(&cfg.AdvertiseGossip, "advertise-gossip", cfg.AdvertiseGossip, "gossip address told to peers (default: gossip-addr as bound)")
 	fs.StringVar(&cfg.GossipProfile, "gossip-profile", cfg.GossipProfile, "failure detection timing: lan, wan or local")
 	fs.StringVar(&cfg.AdminAddr, "admin-addr", cfg.AdminAddr, "address of the admin HTTP listener (/metrics, /healthz, /debug/pprof/), read-only and unauthenticated; empty disables it")
+	fs.StringVar(&cfg.WebAddr, "web-addr", cfg.WebAddr, "address of the dashboard and JSON API over HTTP, read-only; empty disables it")
+	fs.Var((*stringList)(&cfg.WebOrigins), "web-origins", "origins (scheme://host:port) whose pages may read the JSON API, comma-separated; * for any")
 	fs.Var((*stringList)(&cfg.Join), "join", "gossip addresses of members to join at start, comma-separated")
 	fs.DurationVar(&cfg.AntiEntropy, "anti-entropy", cfg.AntiEntropy, "mean interval between anti-entropy rounds with a random peer")
 	fs.DurationVar(&cfg.MaxClockAhead, "max-clock-ahead", cfg.MaxClockAhead, "refuse entries stamped further ahead of local time than this")

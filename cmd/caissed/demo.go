@@ -56,7 +56,7 @@ func runDemo(ctx context.Context, dir string, log *slog.Logger, out io.Writer) e
 		cfg.Found = i == 0
 		cfg.Federation.Name = "Fédération de démonstration"
 		cfg.SyncAddr, cfg.GossipAddr, cfg.GossipProfile = "127.0.0.1:0", "127.0.0.1:0", "local"
-		cfg.AdminAddr = "127.0.0.1:0"
+		cfg.AdminAddr, cfg.WebAddr = "127.0.0.1:0", "127.0.0.1:0"
 		cfg.AntiEntropy = 2 * time.Second
 		cfg.Logger = log.With("node", x.dir)
 		n, err := node.New(cfg)
@@ -100,6 +100,11 @@ Watch it from another terminal:
   go run ./cmd/caisse --data-dir %s contribute --member "Anne Morel" --amount 20 --period 2026-11
 Ctrl-C stops the three nodes.
 `, dir, nodes[0].dir, nodes[1].dir, nodes[2].dir, nodes[0].dir, nodes[2].dir)
+	for _, d := range nodes {
+		if addr := d.n.WebAddr(); addr != "" {
+			fmt.Fprintf(out, "Dashboard of %s: http://%s/\n", d.name, addr)
+		}
+	}
 	select {
 	case <-ctx.Done():
 		return nil

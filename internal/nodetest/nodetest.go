@@ -69,7 +69,7 @@ func Start(t testing.TB, bin, dataDir string, args ...string) *Proc {
 	// Port 0 everywhere: tests run side by side.
 	base := []string{"--data-dir", dataDir, "--log-level", "debug",
 		"--sync-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--gossip-profile", "local",
-		"--admin-addr", "127.0.0.1:0"}
+		"--admin-addr", "127.0.0.1:0", "--web-addr", "127.0.0.1:0"}
 	p.cmd = exec.Command(bin, append(base, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	p.cmd.Env = append(os.Environ(), "HOME="+dataDir)

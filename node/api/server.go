@@ -47,6 +47,11 @@ type Backend interface {
 	ClosePeriod(context.Context, *rpcv1.ClosePeriodRequest) (*rpcv1.RecordResponse, error)
 	PeriodStatus(context.Context, *rpcv1.PeriodStatusRequest) (*rpcv1.PeriodStatusResponse, error)
 	Redistribution(context.Context, *rpcv1.RedistributionRequest) (*rpcv1.RedistributionResponse, error)
+	Rules(context.Context, *rpcv1.RulesRequest) (*rpcv1.RulesResponse, error)
+	Proposals(context.Context, *rpcv1.ProposalsRequest) (*rpcv1.ProposalsResponse, error)
+	Settle(context.Context, *rpcv1.SettleRequest) (*rpcv1.RecordResponse, error)
+	Ack(context.Context, *rpcv1.AckRequest) (*rpcv1.RecordResponse, error)
+	Settlements(context.Context, *rpcv1.SettlementsRequest) (*rpcv1.SettlementsResponse, error)
 	// Export writes the export to w, in chunks.
 	Export(ctx context.Context, r *rpcv1.ExportRequest, w io.Writer) error
 }
@@ -127,6 +132,11 @@ func errorInterceptor(log *slog.Logger) grpc.UnaryServerInterceptor {
 		return resp, nil
 	}
 }
+
+// NewOperator returns the operator service of b, as the socket serves it,
+// for callers in the same process (the dashboard's JSON API). Its errors
+// are the backend's, unmapped: pass them to Status.
+func NewOperator(b Backend) rpcv1.OperatorServer { return &operator{b: b} }
 
 // operator adapts a Backend to the generated server interface.
 type operator struct {
@@ -229,4 +239,24 @@ func (o *operator) PeriodStatus(ctx context.Context, r *rpcv1.PeriodStatusReques
 
 func (o *operator) Redistribution(ctx context.Context, r *rpcv1.RedistributionRequest) (*rpcv1.RedistributionResponse, error) {
 	return o.b.Redistribution(ctx, r)
+}
+
+func (o *operator) Rules(ctx context.Context, r *rpcv1.RulesRequest) (*rpcv1.RulesResponse, error) {
+	return o.b.Rules(ctx, r)
+}
+
+func (o *operator) Proposals(ctx context.Context, r *rpcv1.ProposalsRequest) (*rpcv1.ProposalsResponse, error) {
+	return o.b.Proposals(ctx, r)
+}
+
+func (o *operator) Settle(ctx context.Context, r *rpcv1.SettleRequest) (*rpcv1.RecordResponse, error) {
+	return o.b.Settle(ctx, r)
+}
+
+func (o *operator) Ack(ctx context.Context, r *rpcv1.AckRequest) (*rpcv1.RecordResponse, error) {
+	return o.b.Ack(ctx, r)
+}
+
+func (o *operator) Settlements(ctx context.Context, r *rpcv1.SettlementsRequest) (*rpcv1.SettlementsResponse, error) {
+	return o.b.Settlements(ctx, r)
 }

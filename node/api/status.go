@@ -19,6 +19,10 @@ var ErrInvalidArgument = errors.New("invalid argument")
 // that needs replication before it has started.
 var ErrUnavailable = errors.New("unavailable")
 
+// ErrFailedPrecondition marks a request that the node's state does not
+// allow yet, such as settling a period that is not final.
+var ErrFailedPrecondition = errors.New("failed precondition")
+
 // codeOf lists, in order, which sentinel maps to which code. The first
 // match wins, so more precise sentinels come first.
 var codeOf = []struct {
@@ -36,6 +40,8 @@ var codeOf = []struct {
 	{federation.ErrBadCorrection, codes.InvalidArgument},
 	{federation.ErrBadClose, codes.InvalidArgument},
 	{federation.ErrPeriodClosed, codes.FailedPrecondition},
+	{federation.ErrBadProposal, codes.InvalidArgument},
+	{federation.ErrBadSettlement, codes.FailedPrecondition},
 	{federation.ErrUnknownAuthor, codes.PermissionDenied},
 	{ledger.ErrOverflow, codes.OutOfRange},
 	{ledger.ErrClockAhead, codes.OutOfRange},
@@ -53,6 +59,7 @@ var codeOf = []struct {
 	{ledger.ErrUnknownCategory, codes.InvalidArgument},
 	{ErrInvalidArgument, codes.InvalidArgument},
 	{ErrUnavailable, codes.Unavailable},
+	{ErrFailedPrecondition, codes.FailedPrecondition},
 }
 
 // Status maps an error of the node to a gRPC status whose message is the

@@ -329,6 +329,8 @@ type EntryBody struct {
 	//	*EntryBody_Proposal
 	//	*EntryBody_Vote
 	//	*EntryBody_PeriodClose
+	//	*EntryBody_Settlement
+	//	*EntryBody_SettlementAck
 	Kind          isEntryBody_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -478,6 +480,24 @@ func (x *EntryBody) GetPeriodClose() *PeriodClose {
 	return nil
 }
 
+func (x *EntryBody) GetSettlement() *Settlement {
+	if x != nil {
+		if x, ok := x.Kind.(*EntryBody_Settlement); ok {
+			return x.Settlement
+		}
+	}
+	return nil
+}
+
+func (x *EntryBody) GetSettlementAck() *SettlementAck {
+	if x != nil {
+		if x, ok := x.Kind.(*EntryBody_SettlementAck); ok {
+			return x.SettlementAck
+		}
+	}
+	return nil
+}
+
 type isEntryBody_Kind interface {
 	isEntryBody_Kind()
 }
@@ -514,6 +534,14 @@ type EntryBody_PeriodClose struct {
 	PeriodClose *PeriodClose `protobuf:"bytes,17,opt,name=period_close,json=periodClose,proto3,oneof"`
 }
 
+type EntryBody_Settlement struct {
+	Settlement *Settlement `protobuf:"bytes,18,opt,name=settlement,proto3,oneof"`
+}
+
+type EntryBody_SettlementAck struct {
+	SettlementAck *SettlementAck `protobuf:"bytes,19,opt,name=settlement_ack,json=settlementAck,proto3,oneof"`
+}
+
 func (*EntryBody_Genesis) isEntryBody_Kind() {}
 
 func (*EntryBody_Contribution) isEntryBody_Kind() {}
@@ -529,6 +557,10 @@ func (*EntryBody_Proposal) isEntryBody_Kind() {}
 func (*EntryBody_Vote) isEntryBody_Kind() {}
 
 func (*EntryBody_PeriodClose) isEntryBody_Kind() {}
+
+func (*EntryBody_Settlement) isEntryBody_Kind() {}
+
+func (*EntryBody_SettlementAck) isEntryBody_Kind() {}
 
 // HLC is a hybrid logical clock reading.
 type HLC struct {
@@ -1299,9 +1331,16 @@ type Proposal struct {
 	//
 	//	*Proposal_Admit
 	//	*Proposal_Exclude
+	//	*Proposal_ChangeRules
+	//	*Proposal_Excuse
 	Action isProposal_Action `protobuf_oneof:"action"`
 	// note explains the proposal: public, no personal data.
-	Note          string `protobuf:"bytes,10,opt,name=note,proto3" json:"note,omitempty"`
+	Note string `protobuf:"bytes,10,opt,name=note,proto3" json:"note,omitempty"`
+	// deadline is a period "YYYY-MM", optional: a member that closes that
+	// period without having voted can no longer vote on the proposal, and
+	// the proposal is decided, at the latest, once every member of its
+	// electorate has voted or closed the deadline period.
+	Deadline      string `protobuf:"bytes,11,opt,name=deadline,proto3" json:"deadline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1361,9 +1400,34 @@ func (x *Proposal) GetExclude() *Exclude {
 	return nil
 }
 
+func (x *Proposal) GetChangeRules() *ChangeRules {
+	if x != nil {
+		if x, ok := x.Action.(*Proposal_ChangeRules); ok {
+			return x.ChangeRules
+		}
+	}
+	return nil
+}
+
+func (x *Proposal) GetExcuse() *Excuse {
+	if x != nil {
+		if x, ok := x.Action.(*Proposal_Excuse); ok {
+			return x.Excuse
+		}
+	}
+	return nil
+}
+
 func (x *Proposal) GetNote() string {
 	if x != nil {
 		return x.Note
+	}
+	return ""
+}
+
+func (x *Proposal) GetDeadline() string {
+	if x != nil {
+		return x.Deadline
 	}
 	return ""
 }
@@ -1377,12 +1441,137 @@ type Proposal_Admit struct {
 }
 
 type Proposal_Exclude struct {
-	Exclude *Exclude `protobuf:"bytes,2,opt,name=exclude,proto3,oneof"` // 3 is kept for rule changes.
+	Exclude *Exclude `protobuf:"bytes,2,opt,name=exclude,proto3,oneof"`
+}
+
+type Proposal_ChangeRules struct {
+	ChangeRules *ChangeRules `protobuf:"bytes,3,opt,name=change_rules,json=changeRules,proto3,oneof"`
+}
+
+type Proposal_Excuse struct {
+	Excuse *Excuse `protobuf:"bytes,4,opt,name=excuse,proto3,oneof"`
 }
 
 func (*Proposal_Admit) isProposal_Action() {}
 
 func (*Proposal_Exclude) isProposal_Action() {}
+
+func (*Proposal_ChangeRules) isProposal_Action() {}
+
+func (*Proposal_Excuse) isProposal_Action() {}
+
+// ChangeRules proposes a new rule set, in force from a period on.
+type ChangeRules struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rules is the whole new rule set, checked as the charter's is.
+	Rules *Rules `protobuf:"bytes,1,opt,name=rules,proto3" json:"rules,omitempty"`
+	// effective is the first period "YYYY-MM" the rules apply to: after the
+	// period of the proposal. If the proposal is decided in or after that
+	// period, the rules apply from the period after the decision.
+	Effective     string `protobuf:"bytes,2,opt,name=effective,proto3" json:"effective,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeRules) Reset() {
+	*x = ChangeRules{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeRules) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeRules) ProtoMessage() {}
+
+func (x *ChangeRules) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeRules.ProtoReflect.Descriptor instead.
+func (*ChangeRules) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ChangeRules) GetRules() *Rules {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *ChangeRules) GetEffective() string {
+	if x != nil {
+		return x.Effective
+	}
+	return ""
+}
+
+// Excuse proposes to excuse a member from closing a period: once adopted,
+// the period can be final without that member's close, and the member
+// takes no part in its redistribution unless it closes it after all.
+type Excuse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Member []byte                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	// period is "YYYY-MM".
+	Period        string `protobuf:"bytes,2,opt,name=period,proto3" json:"period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Excuse) Reset() {
+	*x = Excuse{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Excuse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Excuse) ProtoMessage() {}
+
+func (x *Excuse) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Excuse.ProtoReflect.Descriptor instead.
+func (*Excuse) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Excuse) GetMember() []byte {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *Excuse) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
 
 // Admit proposes to admit an applicant.
 type Admit struct {
@@ -1395,7 +1584,7 @@ type Admit struct {
 
 func (x *Admit) Reset() {
 	*x = Admit{}
-	mi := &file_caisse_v1_entry_proto_msgTypes[14]
+	mi := &file_caisse_v1_entry_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1407,7 +1596,7 @@ func (x *Admit) String() string {
 func (*Admit) ProtoMessage() {}
 
 func (x *Admit) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_v1_entry_proto_msgTypes[14]
+	mi := &file_caisse_v1_entry_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1420,7 +1609,7 @@ func (x *Admit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Admit.ProtoReflect.Descriptor instead.
 func (*Admit) Descriptor() ([]byte, []int) {
-	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{14}
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Admit) GetApplicant() []byte {
@@ -1440,7 +1629,7 @@ type Exclude struct {
 
 func (x *Exclude) Reset() {
 	*x = Exclude{}
-	mi := &file_caisse_v1_entry_proto_msgTypes[15]
+	mi := &file_caisse_v1_entry_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +1641,7 @@ func (x *Exclude) String() string {
 func (*Exclude) ProtoMessage() {}
 
 func (x *Exclude) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_v1_entry_proto_msgTypes[15]
+	mi := &file_caisse_v1_entry_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +1654,7 @@ func (x *Exclude) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exclude.ProtoReflect.Descriptor instead.
 func (*Exclude) Descriptor() ([]byte, []int) {
-	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{15}
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Exclude) GetMember() []byte {
@@ -1488,7 +1677,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_caisse_v1_entry_proto_msgTypes[16]
+	mi := &file_caisse_v1_entry_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1500,7 +1689,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_v1_entry_proto_msgTypes[16]
+	mi := &file_caisse_v1_entry_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1513,7 +1702,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{16}
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Vote) GetProposal() []byte {
@@ -1542,7 +1731,7 @@ type ForkProof struct {
 
 func (x *ForkProof) Reset() {
 	*x = ForkProof{}
-	mi := &file_caisse_v1_entry_proto_msgTypes[17]
+	mi := &file_caisse_v1_entry_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +1743,7 @@ func (x *ForkProof) String() string {
 func (*ForkProof) ProtoMessage() {}
 
 func (x *ForkProof) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_v1_entry_proto_msgTypes[17]
+	mi := &file_caisse_v1_entry_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +1756,7 @@ func (x *ForkProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForkProof.ProtoReflect.Descriptor instead.
 func (*ForkProof) Descriptor() ([]byte, []int) {
-	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{17}
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ForkProof) GetFirst() *Entry {
@@ -1610,7 +1799,7 @@ type PeriodClose struct {
 
 func (x *PeriodClose) Reset() {
 	*x = PeriodClose{}
-	mi := &file_caisse_v1_entry_proto_msgTypes[18]
+	mi := &file_caisse_v1_entry_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1622,7 +1811,7 @@ func (x *PeriodClose) String() string {
 func (*PeriodClose) ProtoMessage() {}
 
 func (x *PeriodClose) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_v1_entry_proto_msgTypes[18]
+	mi := &file_caisse_v1_entry_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1635,7 +1824,7 @@ func (x *PeriodClose) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodClose.ProtoReflect.Descriptor instead.
 func (*PeriodClose) Descriptor() ([]byte, []int) {
-	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{18}
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PeriodClose) GetPeriod() string {
@@ -1687,6 +1876,128 @@ func (x *PeriodClose) GetNeed() []*NeedUnits {
 	return nil
 }
 
+// Settlement is recorded by a caisse when it has paid a transfer of a
+// period's settlement plan to another caisse.
+type Settlement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// period is the redistribution's period "YYYY-MM".
+	Period string `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	// payee is the key of the member paid.
+	Payee []byte `protobuf:"bytes,2,opt,name=payee,proto3" json:"payee,omitempty"`
+	// amount in minor units, strictly positive.
+	Amount int64 `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	// reference of the payment (a bank transfer's reference): public, no
+	// personal data.
+	Reference     string `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Settlement) Reset() {
+	*x = Settlement{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Settlement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Settlement) ProtoMessage() {}
+
+func (x *Settlement) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Settlement.ProtoReflect.Descriptor instead.
+func (*Settlement) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Settlement) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *Settlement) GetPayee() []byte {
+	if x != nil {
+		return x.Payee
+	}
+	return nil
+}
+
+func (x *Settlement) GetAmount() int64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *Settlement) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+// SettlementAck is recorded by the payee of a settlement once the money
+// has arrived.
+type SettlementAck struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// settlement is the hash of the Settlement entry acknowledged.
+	Settlement    []byte `protobuf:"bytes,1,opt,name=settlement,proto3" json:"settlement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettlementAck) Reset() {
+	*x = SettlementAck{}
+	mi := &file_caisse_v1_entry_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettlementAck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettlementAck) ProtoMessage() {}
+
+func (x *SettlementAck) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_v1_entry_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettlementAck.ProtoReflect.Descriptor instead.
+func (*SettlementAck) Descriptor() ([]byte, []int) {
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SettlementAck) GetSettlement() []byte {
+	if x != nil {
+		return x.Settlement
+	}
+	return nil
+}
+
 type ContributionTotal struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Category      ContributionCategory   `protobuf:"varint,1,opt,name=category,proto3,enum=caisse.v1.ContributionCategory" json:"category,omitempty"`
@@ -1697,7 +2008,7 @@ type ContributionTotal struct {
 
 func (x *ContributionTotal) Reset() {
 	*x = ContributionTotal{}
-	mi := &file_caisse_v1_entry_proto_msgTypes[19]
+	mi := &file_caisse_v1_entry_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1709,7 +2020,7 @@ func (x *ContributionTotal) String() string {
 func (*ContributionTotal) ProtoMessage() {}
 
 func (x *ContributionTotal) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_v1_entry_proto_msgTypes[19]
+	mi := &file_caisse_v1_entry_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1722,7 +2033,7 @@ func (x *ContributionTotal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContributionTotal.ProtoReflect.Descriptor instead.
 func (*ContributionTotal) Descriptor() ([]byte, []int) {
-	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{19}
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ContributionTotal) GetCategory() ContributionCategory {
@@ -1749,7 +2060,7 @@ type DisbursementTotal struct {
 
 func (x *DisbursementTotal) Reset() {
 	*x = DisbursementTotal{}
-	mi := &file_caisse_v1_entry_proto_msgTypes[20]
+	mi := &file_caisse_v1_entry_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1761,7 +2072,7 @@ func (x *DisbursementTotal) String() string {
 func (*DisbursementTotal) ProtoMessage() {}
 
 func (x *DisbursementTotal) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_v1_entry_proto_msgTypes[20]
+	mi := &file_caisse_v1_entry_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1774,7 +2085,7 @@ func (x *DisbursementTotal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisbursementTotal.ProtoReflect.Descriptor instead.
 func (*DisbursementTotal) Descriptor() ([]byte, []int) {
-	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{20}
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DisbursementTotal) GetCategory() DisbursementCategory {
@@ -1801,7 +2112,7 @@ type NeedUnits struct {
 
 func (x *NeedUnits) Reset() {
 	*x = NeedUnits{}
-	mi := &file_caisse_v1_entry_proto_msgTypes[21]
+	mi := &file_caisse_v1_entry_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1813,7 +2124,7 @@ func (x *NeedUnits) String() string {
 func (*NeedUnits) ProtoMessage() {}
 
 func (x *NeedUnits) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_v1_entry_proto_msgTypes[21]
+	mi := &file_caisse_v1_entry_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1826,7 +2137,7 @@ func (x *NeedUnits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NeedUnits.ProtoReflect.Descriptor instead.
 func (*NeedUnits) Descriptor() ([]byte, []int) {
-	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{21}
+	return file_caisse_v1_entry_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *NeedUnits) GetUnit() string {
@@ -1850,7 +2161,7 @@ const file_caisse_v1_entry_proto_rawDesc = "" +
 	"\x15caisse/v1/entry.proto\x12\tcaisse.v1\"9\n" +
 	"\x05Entry\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\fR\x04body\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xcf\x04\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xcb\x05\n" +
 	"\tEntryBody\x12\x1e\n" +
 	"\n" +
 	"federation\x18\x01 \x01(\fR\n" +
@@ -1869,7 +2180,11 @@ const file_caisse_v1_entry_proto_rawDesc = "" +
 	"\vapplication\x18\x0e \x01(\v2\x16.caisse.v1.ApplicationH\x00R\vapplication\x121\n" +
 	"\bproposal\x18\x0f \x01(\v2\x13.caisse.v1.ProposalH\x00R\bproposal\x12%\n" +
 	"\x04vote\x18\x10 \x01(\v2\x0f.caisse.v1.VoteH\x00R\x04vote\x12;\n" +
-	"\fperiod_close\x18\x11 \x01(\v2\x16.caisse.v1.PeriodCloseH\x00R\vperiodCloseB\x06\n" +
+	"\fperiod_close\x18\x11 \x01(\v2\x16.caisse.v1.PeriodCloseH\x00R\vperiodClose\x127\n" +
+	"\n" +
+	"settlement\x18\x12 \x01(\v2\x15.caisse.v1.SettlementH\x00R\n" +
+	"settlement\x12A\n" +
+	"\x0esettlement_ack\x18\x13 \x01(\v2\x18.caisse.v1.SettlementAckH\x00R\rsettlementAckB\x06\n" +
 	"\x04kind\"8\n" +
 	"\x03HLC\x12\x17\n" +
 	"\awall_ms\x18\x01 \x01(\x04R\x06wallMs\x12\x18\n" +
@@ -1928,13 +2243,22 @@ const file_caisse_v1_entry_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"5\n" +
 	"\vApplication\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
-	"\x04note\x18\x02 \x01(\tR\x04note\"\x82\x01\n" +
+	"\x04note\x18\x02 \x01(\tR\x04note\"\x88\x02\n" +
 	"\bProposal\x12(\n" +
 	"\x05admit\x18\x01 \x01(\v2\x10.caisse.v1.AdmitH\x00R\x05admit\x12.\n" +
-	"\aexclude\x18\x02 \x01(\v2\x12.caisse.v1.ExcludeH\x00R\aexclude\x12\x12\n" +
+	"\aexclude\x18\x02 \x01(\v2\x12.caisse.v1.ExcludeH\x00R\aexclude\x12;\n" +
+	"\fchange_rules\x18\x03 \x01(\v2\x16.caisse.v1.ChangeRulesH\x00R\vchangeRules\x12+\n" +
+	"\x06excuse\x18\x04 \x01(\v2\x11.caisse.v1.ExcuseH\x00R\x06excuse\x12\x12\n" +
 	"\x04note\x18\n" +
-	" \x01(\tR\x04noteB\b\n" +
-	"\x06action\"%\n" +
+	" \x01(\tR\x04note\x12\x1a\n" +
+	"\bdeadline\x18\v \x01(\tR\bdeadlineB\b\n" +
+	"\x06action\"S\n" +
+	"\vChangeRules\x12&\n" +
+	"\x05rules\x18\x01 \x01(\v2\x10.caisse.v1.RulesR\x05rules\x12\x1c\n" +
+	"\teffective\x18\x02 \x01(\tR\teffective\"8\n" +
+	"\x06Excuse\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\fR\x06member\x12\x16\n" +
+	"\x06period\x18\x02 \x01(\tR\x06period\"%\n" +
 	"\x05Admit\x12\x1c\n" +
 	"\tapplicant\x18\x01 \x01(\fR\tapplicant\"!\n" +
 	"\aExclude\x12\x16\n" +
@@ -1952,7 +2276,17 @@ const file_caisse_v1_entry_proto_rawDesc = "" +
 	"\rcontributions\x18\x04 \x03(\v2\x1c.caisse.v1.ContributionTotalR\rcontributions\x12B\n" +
 	"\rdisbursements\x18\x05 \x03(\v2\x1c.caisse.v1.DisbursementTotalR\rdisbursements\x12\x18\n" +
 	"\amembers\x18\x06 \x01(\x04R\amembers\x12(\n" +
-	"\x04need\x18\a \x03(\v2\x14.caisse.v1.NeedUnitsR\x04need\"h\n" +
+	"\x04need\x18\a \x03(\v2\x14.caisse.v1.NeedUnitsR\x04need\"p\n" +
+	"\n" +
+	"Settlement\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\x12\x14\n" +
+	"\x05payee\x18\x02 \x01(\fR\x05payee\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\x03R\x06amount\x12\x1c\n" +
+	"\treference\x18\x04 \x01(\tR\treference\"/\n" +
+	"\rSettlementAck\x12\x1e\n" +
+	"\n" +
+	"settlement\x18\x01 \x01(\fR\n" +
+	"settlement\"h\n" +
 	"\x11ContributionTotal\x12;\n" +
 	"\bcategory\x18\x01 \x01(\x0e2\x1f.caisse.v1.ContributionCategoryR\bcategory\x12\x16\n" +
 	"\x06amount\x18\x02 \x01(\x03R\x06amount\"h\n" +
@@ -1999,7 +2333,7 @@ func file_caisse_v1_entry_proto_rawDescGZIP() []byte {
 }
 
 var file_caisse_v1_entry_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_caisse_v1_entry_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_caisse_v1_entry_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_caisse_v1_entry_proto_goTypes = []any{
 	(PeriodLength)(0),         // 0: caisse.v1.PeriodLength
 	(ContributionCategory)(0), // 1: caisse.v1.ContributionCategory
@@ -2019,14 +2353,18 @@ var file_caisse_v1_entry_proto_goTypes = []any{
 	(*Correction)(nil),        // 15: caisse.v1.Correction
 	(*Application)(nil),       // 16: caisse.v1.Application
 	(*Proposal)(nil),          // 17: caisse.v1.Proposal
-	(*Admit)(nil),             // 18: caisse.v1.Admit
-	(*Exclude)(nil),           // 19: caisse.v1.Exclude
-	(*Vote)(nil),              // 20: caisse.v1.Vote
-	(*ForkProof)(nil),         // 21: caisse.v1.ForkProof
-	(*PeriodClose)(nil),       // 22: caisse.v1.PeriodClose
-	(*ContributionTotal)(nil), // 23: caisse.v1.ContributionTotal
-	(*DisbursementTotal)(nil), // 24: caisse.v1.DisbursementTotal
-	(*NeedUnits)(nil),         // 25: caisse.v1.NeedUnits
+	(*ChangeRules)(nil),       // 18: caisse.v1.ChangeRules
+	(*Excuse)(nil),            // 19: caisse.v1.Excuse
+	(*Admit)(nil),             // 20: caisse.v1.Admit
+	(*Exclude)(nil),           // 21: caisse.v1.Exclude
+	(*Vote)(nil),              // 22: caisse.v1.Vote
+	(*ForkProof)(nil),         // 23: caisse.v1.ForkProof
+	(*PeriodClose)(nil),       // 24: caisse.v1.PeriodClose
+	(*Settlement)(nil),        // 25: caisse.v1.Settlement
+	(*SettlementAck)(nil),     // 26: caisse.v1.SettlementAck
+	(*ContributionTotal)(nil), // 27: caisse.v1.ContributionTotal
+	(*DisbursementTotal)(nil), // 28: caisse.v1.DisbursementTotal
+	(*NeedUnits)(nil),         // 29: caisse.v1.NeedUnits
 }
 var file_caisse_v1_entry_proto_depIdxs = []int32{
 	6,  // 0: caisse.v1.EntryBody.time:type_name -> caisse.v1.HLC
@@ -2036,31 +2374,36 @@ var file_caisse_v1_entry_proto_depIdxs = []int32{
 	15, // 4: caisse.v1.EntryBody.correction:type_name -> caisse.v1.Correction
 	16, // 5: caisse.v1.EntryBody.application:type_name -> caisse.v1.Application
 	17, // 6: caisse.v1.EntryBody.proposal:type_name -> caisse.v1.Proposal
-	20, // 7: caisse.v1.EntryBody.vote:type_name -> caisse.v1.Vote
-	22, // 8: caisse.v1.EntryBody.period_close:type_name -> caisse.v1.PeriodClose
-	8,  // 9: caisse.v1.Genesis.currency:type_name -> caisse.v1.Currency
-	0,  // 10: caisse.v1.Genesis.period_length:type_name -> caisse.v1.PeriodLength
-	9,  // 11: caisse.v1.Genesis.members:type_name -> caisse.v1.Member
-	10, // 12: caisse.v1.Genesis.rules:type_name -> caisse.v1.Rules
-	11, // 13: caisse.v1.Rules.weights:type_name -> caisse.v1.KeyWeights
-	12, // 14: caisse.v1.Rules.rates:type_name -> caisse.v1.Rate
-	1,  // 15: caisse.v1.Contribution.category:type_name -> caisse.v1.ContributionCategory
-	2,  // 16: caisse.v1.Disbursement.category:type_name -> caisse.v1.DisbursementCategory
-	18, // 17: caisse.v1.Proposal.admit:type_name -> caisse.v1.Admit
-	19, // 18: caisse.v1.Proposal.exclude:type_name -> caisse.v1.Exclude
-	3,  // 19: caisse.v1.Vote.choice:type_name -> caisse.v1.Choice
-	4,  // 20: caisse.v1.ForkProof.first:type_name -> caisse.v1.Entry
-	4,  // 21: caisse.v1.ForkProof.second:type_name -> caisse.v1.Entry
-	23, // 22: caisse.v1.PeriodClose.contributions:type_name -> caisse.v1.ContributionTotal
-	24, // 23: caisse.v1.PeriodClose.disbursements:type_name -> caisse.v1.DisbursementTotal
-	25, // 24: caisse.v1.PeriodClose.need:type_name -> caisse.v1.NeedUnits
-	1,  // 25: caisse.v1.ContributionTotal.category:type_name -> caisse.v1.ContributionCategory
-	2,  // 26: caisse.v1.DisbursementTotal.category:type_name -> caisse.v1.DisbursementCategory
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	22, // 7: caisse.v1.EntryBody.vote:type_name -> caisse.v1.Vote
+	24, // 8: caisse.v1.EntryBody.period_close:type_name -> caisse.v1.PeriodClose
+	25, // 9: caisse.v1.EntryBody.settlement:type_name -> caisse.v1.Settlement
+	26, // 10: caisse.v1.EntryBody.settlement_ack:type_name -> caisse.v1.SettlementAck
+	8,  // 11: caisse.v1.Genesis.currency:type_name -> caisse.v1.Currency
+	0,  // 12: caisse.v1.Genesis.period_length:type_name -> caisse.v1.PeriodLength
+	9,  // 13: caisse.v1.Genesis.members:type_name -> caisse.v1.Member
+	10, // 14: caisse.v1.Genesis.rules:type_name -> caisse.v1.Rules
+	11, // 15: caisse.v1.Rules.weights:type_name -> caisse.v1.KeyWeights
+	12, // 16: caisse.v1.Rules.rates:type_name -> caisse.v1.Rate
+	1,  // 17: caisse.v1.Contribution.category:type_name -> caisse.v1.ContributionCategory
+	2,  // 18: caisse.v1.Disbursement.category:type_name -> caisse.v1.DisbursementCategory
+	20, // 19: caisse.v1.Proposal.admit:type_name -> caisse.v1.Admit
+	21, // 20: caisse.v1.Proposal.exclude:type_name -> caisse.v1.Exclude
+	18, // 21: caisse.v1.Proposal.change_rules:type_name -> caisse.v1.ChangeRules
+	19, // 22: caisse.v1.Proposal.excuse:type_name -> caisse.v1.Excuse
+	10, // 23: caisse.v1.ChangeRules.rules:type_name -> caisse.v1.Rules
+	3,  // 24: caisse.v1.Vote.choice:type_name -> caisse.v1.Choice
+	4,  // 25: caisse.v1.ForkProof.first:type_name -> caisse.v1.Entry
+	4,  // 26: caisse.v1.ForkProof.second:type_name -> caisse.v1.Entry
+	27, // 27: caisse.v1.PeriodClose.contributions:type_name -> caisse.v1.ContributionTotal
+	28, // 28: caisse.v1.PeriodClose.disbursements:type_name -> caisse.v1.DisbursementTotal
+	29, // 29: caisse.v1.PeriodClose.need:type_name -> caisse.v1.NeedUnits
+	1,  // 30: caisse.v1.ContributionTotal.category:type_name -> caisse.v1.ContributionCategory
+	2,  // 31: caisse.v1.DisbursementTotal.category:type_name -> caisse.v1.DisbursementCategory
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_caisse_v1_entry_proto_init() }
@@ -2077,10 +2420,14 @@ func file_caisse_v1_entry_proto_init() {
 		(*EntryBody_Proposal)(nil),
 		(*EntryBody_Vote)(nil),
 		(*EntryBody_PeriodClose)(nil),
+		(*EntryBody_Settlement)(nil),
+		(*EntryBody_SettlementAck)(nil),
 	}
 	file_caisse_v1_entry_proto_msgTypes[13].OneofWrappers = []any{
 		(*Proposal_Admit)(nil),
 		(*Proposal_Exclude)(nil),
+		(*Proposal_ChangeRules)(nil),
+		(*Proposal_Excuse)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2088,7 +2435,7 @@ func file_caisse_v1_entry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_caisse_v1_entry_proto_rawDesc), len(file_caisse_v1_entry_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   22,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -27,6 +27,661 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type RuleSetView struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// version counts from 1, the charter's rules.
+	Version uint32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Rules   *Rules `protobuf:"bytes,2,opt,name=rules,proto3" json:"rules,omitempty"`
+	// effective is the first period the rules are in force for; empty for
+	// the charter's.
+	Effective string `protobuf:"bytes,3,opt,name=effective,proto3" json:"effective,omitempty"`
+	// adopted_by is the hash of the proposal that adopted them, adopted the
+	// time (RFC 3339) of its deciding vote; empty for the charter's.
+	AdoptedBy     string `protobuf:"bytes,4,opt,name=adopted_by,json=adoptedBy,proto3" json:"adopted_by,omitempty"`
+	Adopted       string `protobuf:"bytes,5,opt,name=adopted,proto3" json:"adopted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RuleSetView) Reset() {
+	*x = RuleSetView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RuleSetView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RuleSetView) ProtoMessage() {}
+
+func (x *RuleSetView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RuleSetView.ProtoReflect.Descriptor instead.
+func (*RuleSetView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *RuleSetView) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RuleSetView) GetRules() *Rules {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *RuleSetView) GetEffective() string {
+	if x != nil {
+		return x.Effective
+	}
+	return ""
+}
+
+func (x *RuleSetView) GetAdoptedBy() string {
+	if x != nil {
+		return x.AdoptedBy
+	}
+	return ""
+}
+
+func (x *RuleSetView) GetAdopted() string {
+	if x != nil {
+		return x.Adopted
+	}
+	return ""
+}
+
+type RulesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// period "YYYY-MM"; empty for the current one.
+	Period        string `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RulesRequest) Reset() {
+	*x = RulesRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RulesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RulesRequest) ProtoMessage() {}
+
+func (x *RulesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RulesRequest.ProtoReflect.Descriptor instead.
+func (*RulesRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RulesRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+type RulesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Period        string                 `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	InForce       *RuleSetView           `protobuf:"bytes,2,opt,name=in_force,json=inForce,proto3" json:"in_force,omitempty"`
+	History       []*RuleSetView         `protobuf:"bytes,3,rep,name=history,proto3" json:"history,omitempty"`
+	Currency      *Currency              `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RulesResponse) Reset() {
+	*x = RulesResponse{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RulesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RulesResponse) ProtoMessage() {}
+
+func (x *RulesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RulesResponse.ProtoReflect.Descriptor instead.
+func (*RulesResponse) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RulesResponse) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *RulesResponse) GetInForce() *RuleSetView {
+	if x != nil {
+		return x.InForce
+	}
+	return nil
+}
+
+func (x *RulesResponse) GetHistory() []*RuleSetView {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
+func (x *RulesResponse) GetCurrency() *Currency {
+	if x != nil {
+		return x.Currency
+	}
+	return nil
+}
+
+type ProposalsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// open, if true, lists only the proposals still open.
+	Open          bool `protobuf:"varint,1,opt,name=open,proto3" json:"open,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposalsRequest) Reset() {
+	*x = ProposalsRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposalsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposalsRequest) ProtoMessage() {}
+
+func (x *ProposalsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposalsRequest.ProtoReflect.Descriptor instead.
+func (*ProposalsRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ProposalsRequest) GetOpen() bool {
+	if x != nil {
+		return x.Open
+	}
+	return false
+}
+
+type ProposalsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Proposals     []*ProposalView        `protobuf:"bytes,1,rep,name=proposals,proto3" json:"proposals,omitempty"`
+	Currency      *Currency              `protobuf:"bytes,2,opt,name=currency,proto3" json:"currency,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposalsResponse) Reset() {
+	*x = ProposalsResponse{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposalsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposalsResponse) ProtoMessage() {}
+
+func (x *ProposalsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposalsResponse.ProtoReflect.Descriptor instead.
+func (*ProposalsResponse) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ProposalsResponse) GetProposals() []*ProposalView {
+	if x != nil {
+		return x.Proposals
+	}
+	return nil
+}
+
+func (x *ProposalsResponse) GetCurrency() *Currency {
+	if x != nil {
+		return x.Currency
+	}
+	return nil
+}
+
+type SettleRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// period "YYYY-MM" of the redistribution settled.
+	Period string `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	// payee is the id (or hex key) of the caisse paid.
+	Payee string `protobuf:"bytes,2,opt,name=payee,proto3" json:"payee,omitempty"`
+	// amount as typed by people: a decimal such as "277.64".
+	Amount string `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	// reference of the payment: public, no personal data.
+	Reference     string `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettleRequest) Reset() {
+	*x = SettleRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettleRequest) ProtoMessage() {}
+
+func (x *SettleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettleRequest.ProtoReflect.Descriptor instead.
+func (*SettleRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SettleRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *SettleRequest) GetPayee() string {
+	if x != nil {
+		return x.Payee
+	}
+	return ""
+}
+
+func (x *SettleRequest) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+func (x *SettleRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+type AckRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// settlement is the hash (hex) of the settlement's entry, or a prefix.
+	Settlement    string `protobuf:"bytes,1,opt,name=settlement,proto3" json:"settlement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AckRequest) Reset() {
+	*x = AckRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AckRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AckRequest) ProtoMessage() {}
+
+func (x *AckRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AckRequest.ProtoReflect.Descriptor instead.
+func (*AckRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *AckRequest) GetSettlement() string {
+	if x != nil {
+		return x.Settlement
+	}
+	return ""
+}
+
+type SettlementsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Period        string                 `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettlementsRequest) Reset() {
+	*x = SettlementsRequest{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettlementsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettlementsRequest) ProtoMessage() {}
+
+func (x *SettlementsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettlementsRequest.ProtoReflect.Descriptor instead.
+func (*SettlementsRequest) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SettlementsRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+type SettlementView struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Hash         string                 `protobuf:"bytes,1,opt,name=hash,proto3" json:"hash,omitempty"`
+	Period       string                 `protobuf:"bytes,2,opt,name=period,proto3" json:"period,omitempty"`
+	From         string                 `protobuf:"bytes,3,opt,name=from,proto3" json:"from,omitempty"`
+	FromName     string                 `protobuf:"bytes,4,opt,name=from_name,json=fromName,proto3" json:"from_name,omitempty"`
+	To           string                 `protobuf:"bytes,5,opt,name=to,proto3" json:"to,omitempty"`
+	ToName       string                 `protobuf:"bytes,6,opt,name=to_name,json=toName,proto3" json:"to_name,omitempty"`
+	Amount       int64                  `protobuf:"varint,7,opt,name=amount,proto3" json:"amount,omitempty"`
+	Reference    string                 `protobuf:"bytes,8,opt,name=reference,proto3" json:"reference,omitempty"`
+	Acknowledged bool                   `protobuf:"varint,9,opt,name=acknowledged,proto3" json:"acknowledged,omitempty"`
+	// counts is false for a settlement dated outside its payer's membership.
+	Counts bool `protobuf:"varint,10,opt,name=counts,proto3" json:"counts,omitempty"`
+	// time (RFC 3339) of the settlement's entry.
+	Time          string `protobuf:"bytes,11,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettlementView) Reset() {
+	*x = SettlementView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettlementView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettlementView) ProtoMessage() {}
+
+func (x *SettlementView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettlementView.ProtoReflect.Descriptor instead.
+func (*SettlementView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SettlementView) GetHash() string {
+	if x != nil {
+		return x.Hash
+	}
+	return ""
+}
+
+func (x *SettlementView) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *SettlementView) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *SettlementView) GetFromName() string {
+	if x != nil {
+		return x.FromName
+	}
+	return ""
+}
+
+func (x *SettlementView) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *SettlementView) GetToName() string {
+	if x != nil {
+		return x.ToName
+	}
+	return ""
+}
+
+func (x *SettlementView) GetAmount() int64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *SettlementView) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *SettlementView) GetAcknowledged() bool {
+	if x != nil {
+		return x.Acknowledged
+	}
+	return false
+}
+
+func (x *SettlementView) GetCounts() bool {
+	if x != nil {
+		return x.Counts
+	}
+	return false
+}
+
+func (x *SettlementView) GetTime() string {
+	if x != nil {
+		return x.Time
+	}
+	return ""
+}
+
+type SettlementsResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Period string                 `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	// final is false while the plan may still change: nothing is late then.
+	Final         bool              `protobuf:"varint,2,opt,name=final,proto3" json:"final,omitempty"`
+	Currency      *Currency         `protobuf:"bytes,3,opt,name=currency,proto3" json:"currency,omitempty"`
+	Transfers     []*TransferView   `protobuf:"bytes,4,rep,name=transfers,proto3" json:"transfers,omitempty"`
+	Settlements   []*SettlementView `protobuf:"bytes,5,rep,name=settlements,proto3" json:"settlements,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettlementsResponse) Reset() {
+	*x = SettlementsResponse{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettlementsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettlementsResponse) ProtoMessage() {}
+
+func (x *SettlementsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettlementsResponse.ProtoReflect.Descriptor instead.
+func (*SettlementsResponse) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SettlementsResponse) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *SettlementsResponse) GetFinal() bool {
+	if x != nil {
+		return x.Final
+	}
+	return false
+}
+
+func (x *SettlementsResponse) GetCurrency() *Currency {
+	if x != nil {
+		return x.Currency
+	}
+	return nil
+}
+
+func (x *SettlementsResponse) GetTransfers() []*TransferView {
+	if x != nil {
+		return x.Transfers
+	}
+	return nil
+}
+
+func (x *SettlementsResponse) GetSettlements() []*SettlementView {
+	if x != nil {
+		return x.Settlements
+	}
+	return nil
+}
+
 type ExportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// format: csv, json, hledger or beancount.
@@ -41,7 +696,7 @@ type ExportRequest struct {
 
 func (x *ExportRequest) Reset() {
 	*x = ExportRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -53,7 +708,7 @@ func (x *ExportRequest) String() string {
 func (*ExportRequest) ProtoMessage() {}
 
 func (x *ExportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[0]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -66,7 +721,7 @@ func (x *ExportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportRequest.ProtoReflect.Descriptor instead.
 func (*ExportRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{0}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ExportRequest) GetFormat() string {
@@ -99,7 +754,7 @@ type ExportChunk struct {
 
 func (x *ExportChunk) Reset() {
 	*x = ExportChunk{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -111,7 +766,7 @@ func (x *ExportChunk) String() string {
 func (*ExportChunk) ProtoMessage() {}
 
 func (x *ExportChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[1]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -124,7 +779,7 @@ func (x *ExportChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportChunk.ProtoReflect.Descriptor instead.
 func (*ExportChunk) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{1}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ExportChunk) GetData() []byte {
@@ -151,7 +806,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -163,7 +818,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[2]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -176,7 +831,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{2}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *JoinToken) GetFederation() []byte {
@@ -222,7 +877,7 @@ type InviteRequest struct {
 
 func (x *InviteRequest) Reset() {
 	*x = InviteRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -234,7 +889,7 @@ func (x *InviteRequest) String() string {
 func (*InviteRequest) ProtoMessage() {}
 
 func (x *InviteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[3]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -247,7 +902,7 @@ func (x *InviteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteRequest.ProtoReflect.Descriptor instead.
 func (*InviteRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{3}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{13}
 }
 
 type InviteResponse struct {
@@ -265,7 +920,7 @@ type InviteResponse struct {
 
 func (x *InviteResponse) Reset() {
 	*x = InviteResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -277,7 +932,7 @@ func (x *InviteResponse) String() string {
 func (*InviteResponse) ProtoMessage() {}
 
 func (x *InviteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[4]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -290,7 +945,7 @@ func (x *InviteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteResponse.ProtoReflect.Descriptor instead.
 func (*InviteResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{4}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *InviteResponse) GetToken() string {
@@ -344,7 +999,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -356,7 +1011,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[5]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -369,7 +1024,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{5}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *JoinRequest) GetToken() string {
@@ -410,7 +1065,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -422,7 +1077,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[6]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -435,7 +1090,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{6}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *JoinResponse) GetFederationId() string {
@@ -454,20 +1109,29 @@ func (x *JoinResponse) GetApplication() *EntryView {
 
 type ProposeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// action: "admit" or "exclude".
+	// action: "admit", "exclude", "excuse" or "rules".
 	Action string `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
-	// node is the id (or hex key) of the collective concerned.
+	// node is the id (or hex key) of the collective concerned: admit,
+	// exclude, excuse.
 	Node string `protobuf:"bytes,2,opt,name=node,proto3" json:"node,omitempty"`
 	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
 	// vote, if set, also records this node's vote: yes, no or abstain.
-	Vote          string `protobuf:"bytes,4,opt,name=vote,proto3" json:"vote,omitempty"`
+	Vote string `protobuf:"bytes,4,opt,name=vote,proto3" json:"vote,omitempty"`
+	// rules is the whole rule set proposed (action "rules"), in force from
+	// the period effective.
+	Rules     *Rules `protobuf:"bytes,5,opt,name=rules,proto3" json:"rules,omitempty"`
+	Effective string `protobuf:"bytes,6,opt,name=effective,proto3" json:"effective,omitempty"`
+	// period excused (action "excuse").
+	Period string `protobuf:"bytes,7,opt,name=period,proto3" json:"period,omitempty"`
+	// deadline, a period "YYYY-MM", optional: see caisse.v1.Proposal.
+	Deadline      string `protobuf:"bytes,8,opt,name=deadline,proto3" json:"deadline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProposeRequest) Reset() {
 	*x = ProposeRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -479,7 +1143,7 @@ func (x *ProposeRequest) String() string {
 func (*ProposeRequest) ProtoMessage() {}
 
 func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[7]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -492,7 +1156,7 @@ func (x *ProposeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeRequest.ProtoReflect.Descriptor instead.
 func (*ProposeRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{7}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ProposeRequest) GetAction() string {
@@ -523,6 +1187,34 @@ func (x *ProposeRequest) GetVote() string {
 	return ""
 }
 
+func (x *ProposeRequest) GetRules() *Rules {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *ProposeRequest) GetEffective() string {
+	if x != nil {
+		return x.Effective
+	}
+	return ""
+}
+
+func (x *ProposeRequest) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *ProposeRequest) GetDeadline() string {
+	if x != nil {
+		return x.Deadline
+	}
+	return ""
+}
+
 type VoteRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// proposal is the hash (hex) of the proposal's entry, or a prefix of it.
@@ -535,7 +1227,7 @@ type VoteRequest struct {
 
 func (x *VoteRequest) Reset() {
 	*x = VoteRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -547,7 +1239,7 @@ func (x *VoteRequest) String() string {
 func (*VoteRequest) ProtoMessage() {}
 
 func (x *VoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[8]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -560,7 +1252,7 @@ func (x *VoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoteRequest.ProtoReflect.Descriptor instead.
 func (*VoteRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{8}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *VoteRequest) GetProposal() string {
@@ -585,7 +1277,7 @@ type MembersRequest struct {
 
 func (x *MembersRequest) Reset() {
 	*x = MembersRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -597,7 +1289,7 @@ func (x *MembersRequest) String() string {
 func (*MembersRequest) ProtoMessage() {}
 
 func (x *MembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[9]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -610,7 +1302,7 @@ func (x *MembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersRequest.ProtoReflect.Descriptor instead.
 func (*MembersRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{9}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{19}
 }
 
 type MemberView struct {
@@ -630,7 +1322,7 @@ type MemberView struct {
 
 func (x *MemberView) Reset() {
 	*x = MemberView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -642,7 +1334,7 @@ func (x *MemberView) String() string {
 func (*MemberView) ProtoMessage() {}
 
 func (x *MemberView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[10]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -655,7 +1347,7 @@ func (x *MemberView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberView.ProtoReflect.Descriptor instead.
 func (*MemberView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{10}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MemberView) GetId() string {
@@ -716,18 +1408,48 @@ type ProposalView struct {
 	TargetName string                 `protobuf:"bytes,5,opt,name=target_name,json=targetName,proto3" json:"target_name,omitempty"`
 	Note       string                 `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
 	// status: open, adopted, rejected.
-	Status        string `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
-	Yes           uint32 `protobuf:"varint,8,opt,name=yes,proto3" json:"yes,omitempty"`
-	No            uint32 `protobuf:"varint,9,opt,name=no,proto3" json:"no,omitempty"`
-	Abstain       uint32 `protobuf:"varint,10,opt,name=abstain,proto3" json:"abstain,omitempty"`
-	Eligible      uint32 `protobuf:"varint,11,opt,name=eligible,proto3" json:"eligible,omitempty"`
+	Status   string `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
+	Yes      uint32 `protobuf:"varint,8,opt,name=yes,proto3" json:"yes,omitempty"`
+	No       uint32 `protobuf:"varint,9,opt,name=no,proto3" json:"no,omitempty"`
+	Abstain  uint32 `protobuf:"varint,10,opt,name=abstain,proto3" json:"abstain,omitempty"`
+	Eligible uint32 `protobuf:"varint,11,opt,name=eligible,proto3" json:"eligible,omitempty"`
+	// rules and effective: a rule change's proposed rule set and the first
+	// period it states.
+	Rules     *Rules `protobuf:"bytes,12,opt,name=rules,proto3" json:"rules,omitempty"`
+	Effective string `protobuf:"bytes,13,opt,name=effective,proto3" json:"effective,omitempty"`
+	// period: an excuse's period.
+	Period   string `protobuf:"bytes,14,opt,name=period,proto3" json:"period,omitempty"`
+	Deadline string `protobuf:"bytes,15,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	// quorum_bp and majority_bp decide it: those of the rules in force when
+	// it was made.
+	QuorumBp   uint32 `protobuf:"varint,16,opt,name=quorum_bp,json=quorumBp,proto3" json:"quorum_bp,omitempty"`
+	MajorityBp uint32 `protobuf:"varint,17,opt,name=majority_bp,json=majorityBp,proto3" json:"majority_bp,omitempty"`
+	// The count by members represented: each caisse weighs the member count
+	// of its latest close before the proposal.
+	EligibleMembers uint64 `protobuf:"varint,18,opt,name=eligible_members,json=eligibleMembers,proto3" json:"eligible_members,omitempty"`
+	YesMembers      uint64 `protobuf:"varint,19,opt,name=yes_members,json=yesMembers,proto3" json:"yes_members,omitempty"`
+	NoMembers       uint64 `protobuf:"varint,20,opt,name=no_members,json=noMembers,proto3" json:"no_members,omitempty"`
+	AbstainMembers  uint64 `protobuf:"varint,21,opt,name=abstain_members,json=abstainMembers,proto3" json:"abstain_members,omitempty"`
+	// closed counts the members that closed the deadline period without
+	// voting.
+	Closed uint32 `protobuf:"varint,22,opt,name=closed,proto3" json:"closed,omitempty"`
+	// made and decided are times (RFC 3339); decided is empty while open.
+	Made    string `protobuf:"bytes,23,opt,name=made,proto3" json:"made,omitempty"`
+	Decided string `protobuf:"bytes,24,opt,name=decided,proto3" json:"decided,omitempty"`
+	// ballots are the votes that count, sorted by voter.
+	Ballots []*BallotView `protobuf:"bytes,25,rep,name=ballots,proto3" json:"ballots,omitempty"`
+	// not_voted lists the ids of the eligible members without a ballot;
+	// closed_without those of them that closed the deadline period, and can
+	// no longer vote.
+	NotVoted      []string `protobuf:"bytes,26,rep,name=not_voted,json=notVoted,proto3" json:"not_voted,omitempty"`
+	ClosedWithout []string `protobuf:"bytes,27,rep,name=closed_without,json=closedWithout,proto3" json:"closed_without,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProposalView) Reset() {
 	*x = ProposalView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -739,7 +1461,7 @@ func (x *ProposalView) String() string {
 func (*ProposalView) ProtoMessage() {}
 
 func (x *ProposalView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[11]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -752,7 +1474,7 @@ func (x *ProposalView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposalView.ProtoReflect.Descriptor instead.
 func (*ProposalView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{11}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ProposalView) GetHash() string {
@@ -832,6 +1554,189 @@ func (x *ProposalView) GetEligible() uint32 {
 	return 0
 }
 
+func (x *ProposalView) GetRules() *Rules {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *ProposalView) GetEffective() string {
+	if x != nil {
+		return x.Effective
+	}
+	return ""
+}
+
+func (x *ProposalView) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *ProposalView) GetDeadline() string {
+	if x != nil {
+		return x.Deadline
+	}
+	return ""
+}
+
+func (x *ProposalView) GetQuorumBp() uint32 {
+	if x != nil {
+		return x.QuorumBp
+	}
+	return 0
+}
+
+func (x *ProposalView) GetMajorityBp() uint32 {
+	if x != nil {
+		return x.MajorityBp
+	}
+	return 0
+}
+
+func (x *ProposalView) GetEligibleMembers() uint64 {
+	if x != nil {
+		return x.EligibleMembers
+	}
+	return 0
+}
+
+func (x *ProposalView) GetYesMembers() uint64 {
+	if x != nil {
+		return x.YesMembers
+	}
+	return 0
+}
+
+func (x *ProposalView) GetNoMembers() uint64 {
+	if x != nil {
+		return x.NoMembers
+	}
+	return 0
+}
+
+func (x *ProposalView) GetAbstainMembers() uint64 {
+	if x != nil {
+		return x.AbstainMembers
+	}
+	return 0
+}
+
+func (x *ProposalView) GetClosed() uint32 {
+	if x != nil {
+		return x.Closed
+	}
+	return 0
+}
+
+func (x *ProposalView) GetMade() string {
+	if x != nil {
+		return x.Made
+	}
+	return ""
+}
+
+func (x *ProposalView) GetDecided() string {
+	if x != nil {
+		return x.Decided
+	}
+	return ""
+}
+
+func (x *ProposalView) GetBallots() []*BallotView {
+	if x != nil {
+		return x.Ballots
+	}
+	return nil
+}
+
+func (x *ProposalView) GetNotVoted() []string {
+	if x != nil {
+		return x.NotVoted
+	}
+	return nil
+}
+
+func (x *ProposalView) GetClosedWithout() []string {
+	if x != nil {
+		return x.ClosedWithout
+	}
+	return nil
+}
+
+type BallotView struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// voter is the member's id.
+	Voter     string `protobuf:"bytes,1,opt,name=voter,proto3" json:"voter,omitempty"`
+	VoterName string `protobuf:"bytes,2,opt,name=voter_name,json=voterName,proto3" json:"voter_name,omitempty"`
+	// choice: yes, no or abstain.
+	Choice string `protobuf:"bytes,3,opt,name=choice,proto3" json:"choice,omitempty"`
+	// time (RFC 3339) of the vote's entry.
+	Time          string `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BallotView) Reset() {
+	*x = BallotView{}
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BallotView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BallotView) ProtoMessage() {}
+
+func (x *BallotView) ProtoReflect() protoreflect.Message {
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BallotView.ProtoReflect.Descriptor instead.
+func (*BallotView) Descriptor() ([]byte, []int) {
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *BallotView) GetVoter() string {
+	if x != nil {
+		return x.Voter
+	}
+	return ""
+}
+
+func (x *BallotView) GetVoterName() string {
+	if x != nil {
+		return x.VoterName
+	}
+	return ""
+}
+
+func (x *BallotView) GetChoice() string {
+	if x != nil {
+		return x.Choice
+	}
+	return ""
+}
+
+func (x *BallotView) GetTime() string {
+	if x != nil {
+		return x.Time
+	}
+	return ""
+}
+
 type ForkView struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Author        string                 `protobuf:"bytes,1,opt,name=author,proto3" json:"author,omitempty"`
@@ -844,7 +1749,7 @@ type ForkView struct {
 
 func (x *ForkView) Reset() {
 	*x = ForkView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -856,7 +1761,7 @@ func (x *ForkView) String() string {
 func (*ForkView) ProtoMessage() {}
 
 func (x *ForkView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[12]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -869,7 +1774,7 @@ func (x *ForkView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForkView.ProtoReflect.Descriptor instead.
 func (*ForkView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{12}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ForkView) GetAuthor() string {
@@ -911,7 +1816,7 @@ type MembersResponse struct {
 
 func (x *MembersResponse) Reset() {
 	*x = MembersResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +1828,7 @@ func (x *MembersResponse) String() string {
 func (*MembersResponse) ProtoMessage() {}
 
 func (x *MembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[13]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +1841,7 @@ func (x *MembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersResponse.ProtoReflect.Descriptor instead.
 func (*MembersResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{13}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *MembersResponse) GetMembers() []*MemberView {
@@ -968,7 +1873,7 @@ type PeersRequest struct {
 
 func (x *PeersRequest) Reset() {
 	*x = PeersRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -980,7 +1885,7 @@ func (x *PeersRequest) String() string {
 func (*PeersRequest) ProtoMessage() {}
 
 func (x *PeersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[14]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -993,7 +1898,7 @@ func (x *PeersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeersRequest.ProtoReflect.Descriptor instead.
 func (*PeersRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{14}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{25}
 }
 
 type PeerView struct {
@@ -1019,7 +1924,7 @@ type PeerView struct {
 
 func (x *PeerView) Reset() {
 	*x = PeerView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1031,7 +1936,7 @@ func (x *PeerView) String() string {
 func (*PeerView) ProtoMessage() {}
 
 func (x *PeerView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[15]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1044,7 +1949,7 @@ func (x *PeerView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerView.ProtoReflect.Descriptor instead.
 func (*PeerView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{15}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PeerView) GetId() string {
@@ -1133,7 +2038,7 @@ type PeersResponse struct {
 
 func (x *PeersResponse) Reset() {
 	*x = PeersResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1145,7 +2050,7 @@ func (x *PeersResponse) String() string {
 func (*PeersResponse) ProtoMessage() {}
 
 func (x *PeersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[16]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1158,7 +2063,7 @@ func (x *PeersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeersResponse.ProtoReflect.Descriptor instead.
 func (*PeersResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{16}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PeersResponse) GetPeers() []*PeerView {
@@ -1176,7 +2081,7 @@ type GossipRequest struct {
 
 func (x *GossipRequest) Reset() {
 	*x = GossipRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1188,7 +2093,7 @@ func (x *GossipRequest) String() string {
 func (*GossipRequest) ProtoMessage() {}
 
 func (x *GossipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[17]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1201,7 +2106,7 @@ func (x *GossipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GossipRequest.ProtoReflect.Descriptor instead.
 func (*GossipRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{17}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{28}
 }
 
 type HeadView struct {
@@ -1215,7 +2120,7 @@ type HeadView struct {
 
 func (x *HeadView) Reset() {
 	*x = HeadView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1227,7 +2132,7 @@ func (x *HeadView) String() string {
 func (*HeadView) ProtoMessage() {}
 
 func (x *HeadView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[18]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1240,7 +2145,7 @@ func (x *HeadView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeadView.ProtoReflect.Descriptor instead.
 func (*HeadView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{18}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *HeadView) GetAuthor() string {
@@ -1275,7 +2180,7 @@ type PeerFrontier struct {
 
 func (x *PeerFrontier) Reset() {
 	*x = PeerFrontier{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1287,7 +2192,7 @@ func (x *PeerFrontier) String() string {
 func (*PeerFrontier) ProtoMessage() {}
 
 func (x *PeerFrontier) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[19]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1300,7 +2205,7 @@ func (x *PeerFrontier) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerFrontier.ProtoReflect.Descriptor instead.
 func (*PeerFrontier) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{19}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *PeerFrontier) GetPeer() string {
@@ -1338,7 +2243,7 @@ type GapView struct {
 
 func (x *GapView) Reset() {
 	*x = GapView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1350,7 +2255,7 @@ func (x *GapView) String() string {
 func (*GapView) ProtoMessage() {}
 
 func (x *GapView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[20]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1363,7 +2268,7 @@ func (x *GapView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapView.ProtoReflect.Descriptor instead.
 func (*GapView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{20}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GapView) GetAuthor() string {
@@ -1413,7 +2318,7 @@ type QueueView struct {
 
 func (x *QueueView) Reset() {
 	*x = QueueView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1425,7 +2330,7 @@ func (x *QueueView) String() string {
 func (*QueueView) ProtoMessage() {}
 
 func (x *QueueView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[21]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1438,7 +2343,7 @@ func (x *QueueView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueView.ProtoReflect.Descriptor instead.
 func (*QueueView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{21}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *QueueView) GetName() string {
@@ -1485,7 +2390,7 @@ type GossipResponse struct {
 
 func (x *GossipResponse) Reset() {
 	*x = GossipResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1497,7 +2402,7 @@ func (x *GossipResponse) String() string {
 func (*GossipResponse) ProtoMessage() {}
 
 func (x *GossipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[22]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1510,7 +2415,7 @@ func (x *GossipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GossipResponse.ProtoReflect.Descriptor instead.
 func (*GossipResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{22}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GossipResponse) GetVector() []*HeadView {
@@ -1572,7 +2477,7 @@ type InitRequest struct {
 
 func (x *InitRequest) Reset() {
 	*x = InitRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1584,7 +2489,7 @@ func (x *InitRequest) String() string {
 func (*InitRequest) ProtoMessage() {}
 
 func (x *InitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[23]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1597,7 +2502,7 @@ func (x *InitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitRequest.ProtoReflect.Descriptor instead.
 func (*InitRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{23}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *InitRequest) GetFederationName() string {
@@ -1654,7 +2559,7 @@ type Rules struct {
 
 func (x *Rules) Reset() {
 	*x = Rules{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1666,7 +2571,7 @@ func (x *Rules) String() string {
 func (*Rules) ProtoMessage() {}
 
 func (x *Rules) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[24]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1679,7 +2584,7 @@ func (x *Rules) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rules.ProtoReflect.Descriptor instead.
 func (*Rules) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{24}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Rules) GetLevyBp() uint32 {
@@ -1755,7 +2660,7 @@ type InitResponse struct {
 
 func (x *InitResponse) Reset() {
 	*x = InitResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +2672,7 @@ func (x *InitResponse) String() string {
 func (*InitResponse) ProtoMessage() {}
 
 func (x *InitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[25]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +2685,7 @@ func (x *InitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InitResponse.ProtoReflect.Descriptor instead.
 func (*InitResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{25}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *InitResponse) GetFederationId() string {
@@ -1805,7 +2710,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1817,7 +2722,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[26]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1830,7 +2735,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{26}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{37}
 }
 
 type StatusResponse struct {
@@ -1874,7 +2779,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1886,7 +2791,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[27]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1899,7 +2804,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{27}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *StatusResponse) GetNodeId() string {
@@ -2057,7 +2962,7 @@ type CatchUp struct {
 
 func (x *CatchUp) Reset() {
 	*x = CatchUp{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2069,7 +2974,7 @@ func (x *CatchUp) String() string {
 func (*CatchUp) ProtoMessage() {}
 
 func (x *CatchUp) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[28]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2082,7 +2987,7 @@ func (x *CatchUp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatchUp.ProtoReflect.Descriptor instead.
 func (*CatchUp) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{28}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CatchUp) GetPeer() string {
@@ -2130,7 +3035,7 @@ type Currency struct {
 
 func (x *Currency) Reset() {
 	*x = Currency{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2142,7 +3047,7 @@ func (x *Currency) String() string {
 func (*Currency) ProtoMessage() {}
 
 func (x *Currency) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[29]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2155,7 +3060,7 @@ func (x *Currency) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Currency.ProtoReflect.Descriptor instead.
 func (*Currency) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{29}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Currency) GetCode() string {
@@ -2190,7 +3095,7 @@ type MemberRef struct {
 
 func (x *MemberRef) Reset() {
 	*x = MemberRef{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2202,7 +3107,7 @@ func (x *MemberRef) String() string {
 func (*MemberRef) ProtoMessage() {}
 
 func (x *MemberRef) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[30]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2215,7 +3120,7 @@ func (x *MemberRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberRef.ProtoReflect.Descriptor instead.
 func (*MemberRef) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{30}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *MemberRef) GetRef() isMemberRef_Ref {
@@ -2284,7 +3189,7 @@ type ContributeRequest struct {
 
 func (x *ContributeRequest) Reset() {
 	*x = ContributeRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2296,7 +3201,7 @@ func (x *ContributeRequest) String() string {
 func (*ContributeRequest) ProtoMessage() {}
 
 func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[31]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2309,7 +3214,7 @@ func (x *ContributeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContributeRequest.ProtoReflect.Descriptor instead.
 func (*ContributeRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{31}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ContributeRequest) GetMember() *MemberRef {
@@ -2361,7 +3266,7 @@ type DisburseRequest struct {
 
 func (x *DisburseRequest) Reset() {
 	*x = DisburseRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2373,7 +3278,7 @@ func (x *DisburseRequest) String() string {
 func (*DisburseRequest) ProtoMessage() {}
 
 func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[32]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2386,7 +3291,7 @@ func (x *DisburseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisburseRequest.ProtoReflect.Descriptor instead.
 func (*DisburseRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{32}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DisburseRequest) GetBeneficiary() *MemberRef {
@@ -2435,7 +3340,7 @@ type CorrectRequest struct {
 
 func (x *CorrectRequest) Reset() {
 	*x = CorrectRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2447,7 +3352,7 @@ func (x *CorrectRequest) String() string {
 func (*CorrectRequest) ProtoMessage() {}
 
 func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[33]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2460,7 +3365,7 @@ func (x *CorrectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectRequest.ProtoReflect.Descriptor instead.
 func (*CorrectRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{33}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *CorrectRequest) GetSeq() uint64 {
@@ -2487,7 +3392,7 @@ type RecordResponse struct {
 
 func (x *RecordResponse) Reset() {
 	*x = RecordResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2499,7 +3404,7 @@ func (x *RecordResponse) String() string {
 func (*RecordResponse) ProtoMessage() {}
 
 func (x *RecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[34]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2512,7 +3417,7 @@ func (x *RecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResponse.ProtoReflect.Descriptor instead.
 func (*RecordResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{34}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RecordResponse) GetEntry() *EntryView {
@@ -2536,7 +3441,7 @@ type ListEntriesRequest struct {
 
 func (x *ListEntriesRequest) Reset() {
 	*x = ListEntriesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2548,7 +3453,7 @@ func (x *ListEntriesRequest) String() string {
 func (*ListEntriesRequest) ProtoMessage() {}
 
 func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[35]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2561,7 +3466,7 @@ func (x *ListEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{35}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListEntriesRequest) GetAuthor() string {
@@ -2596,7 +3501,7 @@ type ListEntriesResponse struct {
 
 func (x *ListEntriesResponse) Reset() {
 	*x = ListEntriesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2608,7 +3513,7 @@ func (x *ListEntriesResponse) String() string {
 func (*ListEntriesResponse) ProtoMessage() {}
 
 func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[36]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2621,7 +3526,7 @@ func (x *ListEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{36}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListEntriesResponse) GetEntries() []*EntryView {
@@ -2652,7 +3557,7 @@ type EntryView struct {
 	Amount   int64  `protobuf:"varint,8,opt,name=amount,proto3" json:"amount,omitempty"`
 	Period   string `protobuf:"bytes,9,opt,name=period,proto3" json:"period,omitempty"`
 	Category string `protobuf:"bytes,10,opt,name=category,proto3" json:"category,omitempty"`
-	// member is the pseudonym, hex.
+	// member is the pseudonym, hex; for a settlement, the payee's key, hex.
 	Member string `protobuf:"bytes,11,opt,name=member,proto3" json:"member,omitempty"`
 	// member_name is filled from the local register, for the local operator
 	// only; it is never part of the entry.
@@ -2671,7 +3576,7 @@ type EntryView struct {
 
 func (x *EntryView) Reset() {
 	*x = EntryView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2683,7 +3588,7 @@ func (x *EntryView) String() string {
 func (*EntryView) ProtoMessage() {}
 
 func (x *EntryView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[37]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2696,7 +3601,7 @@ func (x *EntryView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntryView.ProtoReflect.Descriptor instead.
 func (*EntryView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{37}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *EntryView) GetAuthor() string {
@@ -2828,7 +3733,7 @@ type BalancesRequest struct {
 
 func (x *BalancesRequest) Reset() {
 	*x = BalancesRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2840,7 +3745,7 @@ func (x *BalancesRequest) String() string {
 func (*BalancesRequest) ProtoMessage() {}
 
 func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[38]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2853,7 +3758,7 @@ func (x *BalancesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesRequest.ProtoReflect.Descriptor instead.
 func (*BalancesRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{38}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *BalancesRequest) GetPeriod() string {
@@ -2876,7 +3781,7 @@ type BalancesResponse struct {
 
 func (x *BalancesResponse) Reset() {
 	*x = BalancesResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2888,7 +3793,7 @@ func (x *BalancesResponse) String() string {
 func (*BalancesResponse) ProtoMessage() {}
 
 func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[39]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2901,7 +3806,7 @@ func (x *BalancesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BalancesResponse.ProtoReflect.Descriptor instead.
 func (*BalancesResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{39}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *BalancesResponse) GetCurrency() *Currency {
@@ -2944,7 +3849,7 @@ type Balance struct {
 
 func (x *Balance) Reset() {
 	*x = Balance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2956,7 +3861,7 @@ func (x *Balance) String() string {
 func (*Balance) ProtoMessage() {}
 
 func (x *Balance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[40]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2969,7 +3874,7 @@ func (x *Balance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Balance.ProtoReflect.Descriptor instead.
 func (*Balance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{40}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *Balance) GetContributed() int64 {
@@ -2996,18 +3901,24 @@ func (x *Balance) GetBalance() int64 {
 type CaisseBalance struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// id is the caisse's node key, hex.
-	Id            string            `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name          string            `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Total         *Balance          `protobuf:"bytes,3,opt,name=total,proto3" json:"total,omitempty"`
-	Categories    []*CategoryAmount `protobuf:"bytes,4,rep,name=categories,proto3" json:"categories,omitempty"`
-	Periods       []*PeriodBalance  `protobuf:"bytes,5,rep,name=periods,proto3" json:"periods,omitempty"`
+	Id         string            `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name       string            `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Total      *Balance          `protobuf:"bytes,3,opt,name=total,proto3" json:"total,omitempty"`
+	Categories []*CategoryAmount `protobuf:"bytes,4,rep,name=categories,proto3" json:"categories,omitempty"`
+	Periods    []*PeriodBalance  `protobuf:"bytes,5,rep,name=periods,proto3" json:"periods,omitempty"`
+	// settled_out sums the settlements the caisse paid, settled_in those it
+	// received and acknowledged; funds = balance - settled_out + settled_in.
+	// Over all periods only.
+	SettledOut    int64 `protobuf:"varint,6,opt,name=settled_out,json=settledOut,proto3" json:"settled_out,omitempty"`
+	SettledIn     int64 `protobuf:"varint,7,opt,name=settled_in,json=settledIn,proto3" json:"settled_in,omitempty"`
+	Funds         int64 `protobuf:"varint,8,opt,name=funds,proto3" json:"funds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CaisseBalance) Reset() {
 	*x = CaisseBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3019,7 +3930,7 @@ func (x *CaisseBalance) String() string {
 func (*CaisseBalance) ProtoMessage() {}
 
 func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[41]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3032,7 +3943,7 @@ func (x *CaisseBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaisseBalance.ProtoReflect.Descriptor instead.
 func (*CaisseBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{41}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *CaisseBalance) GetId() string {
@@ -3070,6 +3981,27 @@ func (x *CaisseBalance) GetPeriods() []*PeriodBalance {
 	return nil
 }
 
+func (x *CaisseBalance) GetSettledOut() int64 {
+	if x != nil {
+		return x.SettledOut
+	}
+	return 0
+}
+
+func (x *CaisseBalance) GetSettledIn() int64 {
+	if x != nil {
+		return x.SettledIn
+	}
+	return 0
+}
+
+func (x *CaisseBalance) GetFunds() int64 {
+	if x != nil {
+		return x.Funds
+	}
+	return 0
+}
+
 type CategoryAmount struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// direction: "in" for contributions, "out" for disbursements.
@@ -3082,7 +4014,7 @@ type CategoryAmount struct {
 
 func (x *CategoryAmount) Reset() {
 	*x = CategoryAmount{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3094,7 +4026,7 @@ func (x *CategoryAmount) String() string {
 func (*CategoryAmount) ProtoMessage() {}
 
 func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[42]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3107,7 +4039,7 @@ func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CategoryAmount.ProtoReflect.Descriptor instead.
 func (*CategoryAmount) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{42}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *CategoryAmount) GetDirection() string {
@@ -3141,7 +4073,7 @@ type PeriodBalance struct {
 
 func (x *PeriodBalance) Reset() {
 	*x = PeriodBalance{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3153,7 +4085,7 @@ func (x *PeriodBalance) String() string {
 func (*PeriodBalance) ProtoMessage() {}
 
 func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[43]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3166,7 +4098,7 @@ func (x *PeriodBalance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodBalance.ProtoReflect.Descriptor instead.
 func (*PeriodBalance) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{43}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *PeriodBalance) GetPeriod() string {
@@ -3191,7 +4123,7 @@ type VerifyRequest struct {
 
 func (x *VerifyRequest) Reset() {
 	*x = VerifyRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3203,7 +4135,7 @@ func (x *VerifyRequest) String() string {
 func (*VerifyRequest) ProtoMessage() {}
 
 func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[44]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3216,7 +4148,7 @@ func (x *VerifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyRequest.ProtoReflect.Descriptor instead.
 func (*VerifyRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{44}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{55}
 }
 
 type VerifyResponse struct {
@@ -3233,7 +4165,7 @@ type VerifyResponse struct {
 
 func (x *VerifyResponse) Reset() {
 	*x = VerifyResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3245,7 +4177,7 @@ func (x *VerifyResponse) String() string {
 func (*VerifyResponse) ProtoMessage() {}
 
 func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[45]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3258,7 +4190,7 @@ func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyResponse.ProtoReflect.Descriptor instead.
 func (*VerifyResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{45}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *VerifyResponse) GetEntries() uint64 {
@@ -3308,7 +4240,7 @@ type ClosePeriodRequest struct {
 
 func (x *ClosePeriodRequest) Reset() {
 	*x = ClosePeriodRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3320,7 +4252,7 @@ func (x *ClosePeriodRequest) String() string {
 func (*ClosePeriodRequest) ProtoMessage() {}
 
 func (x *ClosePeriodRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[46]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3333,7 +4265,7 @@ func (x *ClosePeriodRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClosePeriodRequest.ProtoReflect.Descriptor instead.
 func (*ClosePeriodRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{46}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ClosePeriodRequest) GetPeriod() string {
@@ -3366,7 +4298,7 @@ type PeriodStatusRequest struct {
 
 func (x *PeriodStatusRequest) Reset() {
 	*x = PeriodStatusRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3378,7 +4310,7 @@ func (x *PeriodStatusRequest) String() string {
 func (*PeriodStatusRequest) ProtoMessage() {}
 
 func (x *PeriodStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[47]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3391,7 +4323,7 @@ func (x *PeriodStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodStatusRequest.ProtoReflect.Descriptor instead.
 func (*PeriodStatusRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{47}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *PeriodStatusRequest) GetPeriod() string {
@@ -3417,7 +4349,7 @@ type PeriodCloseView struct {
 
 func (x *PeriodCloseView) Reset() {
 	*x = PeriodCloseView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3429,7 +4361,7 @@ func (x *PeriodCloseView) String() string {
 func (*PeriodCloseView) ProtoMessage() {}
 
 func (x *PeriodCloseView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[48]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3442,7 +4374,7 @@ func (x *PeriodCloseView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodCloseView.ProtoReflect.Descriptor instead.
 func (*PeriodCloseView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{48}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *PeriodCloseView) GetId() string {
@@ -3506,7 +4438,7 @@ type PeriodStatusResponse struct {
 
 func (x *PeriodStatusResponse) Reset() {
 	*x = PeriodStatusResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3518,7 +4450,7 @@ func (x *PeriodStatusResponse) String() string {
 func (*PeriodStatusResponse) ProtoMessage() {}
 
 func (x *PeriodStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[49]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3531,7 +4463,7 @@ func (x *PeriodStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodStatusResponse.ProtoReflect.Descriptor instead.
 func (*PeriodStatusResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{49}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *PeriodStatusResponse) GetPeriod() string {
@@ -3564,7 +4496,7 @@ type RedistributionRequest struct {
 
 func (x *RedistributionRequest) Reset() {
 	*x = RedistributionRequest{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3576,7 +4508,7 @@ func (x *RedistributionRequest) String() string {
 func (*RedistributionRequest) ProtoMessage() {}
 
 func (x *RedistributionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[50]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3589,7 +4521,7 @@ func (x *RedistributionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedistributionRequest.ProtoReflect.Descriptor instead.
 func (*RedistributionRequest) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{50}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *RedistributionRequest) GetPeriod() string {
@@ -3614,7 +4546,7 @@ type ShareView struct {
 
 func (x *ShareView) Reset() {
 	*x = ShareView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3626,7 +4558,7 @@ func (x *ShareView) String() string {
 func (*ShareView) ProtoMessage() {}
 
 func (x *ShareView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[51]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3639,7 +4571,7 @@ func (x *ShareView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShareView.ProtoReflect.Descriptor instead.
 func (*ShareView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{51}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ShareView) GetId() string {
@@ -3692,19 +4624,25 @@ func (x *ShareView) GetClosed() bool {
 }
 
 type TransferView struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	From          string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
-	To            string                 `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
-	Amount        int64                  `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
-	FromName      string                 `protobuf:"bytes,4,opt,name=from_name,json=fromName,proto3" json:"from_name,omitempty"`
-	ToName        string                 `protobuf:"bytes,5,opt,name=to_name,json=toName,proto3" json:"to_name,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	From     string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To       string                 `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Amount   int64                  `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	FromName string                 `protobuf:"bytes,4,opt,name=from_name,json=fromName,proto3" json:"from_name,omitempty"`
+	ToName   string                 `protobuf:"bytes,5,opt,name=to_name,json=toName,proto3" json:"to_name,omitempty"`
+	// paid and acknowledged sum the settlements recorded for the transfer;
+	// late is true when it is not paid in full a month after the month
+	// that follows the period.
+	Paid          int64 `protobuf:"varint,6,opt,name=paid,proto3" json:"paid,omitempty"`
+	Acknowledged  int64 `protobuf:"varint,7,opt,name=acknowledged,proto3" json:"acknowledged,omitempty"`
+	Late          bool  `protobuf:"varint,8,opt,name=late,proto3" json:"late,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TransferView) Reset() {
 	*x = TransferView{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3716,7 +4654,7 @@ func (x *TransferView) String() string {
 func (*TransferView) ProtoMessage() {}
 
 func (x *TransferView) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[52]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3729,7 +4667,7 @@ func (x *TransferView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferView.ProtoReflect.Descriptor instead.
 func (*TransferView) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{52}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *TransferView) GetFrom() string {
@@ -3767,6 +4705,27 @@ func (x *TransferView) GetToName() string {
 	return ""
 }
 
+func (x *TransferView) GetPaid() int64 {
+	if x != nil {
+		return x.Paid
+	}
+	return 0
+}
+
+func (x *TransferView) GetAcknowledged() int64 {
+	if x != nil {
+		return x.Acknowledged
+	}
+	return 0
+}
+
+func (x *TransferView) GetLate() bool {
+	if x != nil {
+		return x.Late
+	}
+	return false
+}
+
 type RedistributionResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Period string                 `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
@@ -3785,7 +4744,7 @@ type RedistributionResponse struct {
 
 func (x *RedistributionResponse) Reset() {
 	*x = RedistributionResponse{}
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3797,7 +4756,7 @@ func (x *RedistributionResponse) String() string {
 func (*RedistributionResponse) ProtoMessage() {}
 
 func (x *RedistributionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[53]
+	mi := &file_caisse_rpc_v1_operator_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3810,7 +4769,7 @@ func (x *RedistributionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedistributionResponse.ProtoReflect.Descriptor instead.
 func (*RedistributionResponse) Descriptor() ([]byte, []int) {
-	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{53}
+	return file_caisse_rpc_v1_operator_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *RedistributionResponse) GetPeriod() string {
@@ -3873,7 +4832,57 @@ var File_caisse_rpc_v1_operator_proto protoreflect.FileDescriptor
 
 const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccaisse/rpc/v1/operator.proto\x12\rcaisse.rpc.v1\"W\n" +
+	"\x1ccaisse/rpc/v1/operator.proto\x12\rcaisse.rpc.v1\"\xaa\x01\n" +
+	"\vRuleSetView\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\x12*\n" +
+	"\x05rules\x18\x02 \x01(\v2\x14.caisse.rpc.v1.RulesR\x05rules\x12\x1c\n" +
+	"\teffective\x18\x03 \x01(\tR\teffective\x12\x1d\n" +
+	"\n" +
+	"adopted_by\x18\x04 \x01(\tR\tadoptedBy\x12\x18\n" +
+	"\aadopted\x18\x05 \x01(\tR\aadopted\"&\n" +
+	"\fRulesRequest\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\"\xc9\x01\n" +
+	"\rRulesResponse\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\x125\n" +
+	"\bin_force\x18\x02 \x01(\v2\x1a.caisse.rpc.v1.RuleSetViewR\ainForce\x124\n" +
+	"\ahistory\x18\x03 \x03(\v2\x1a.caisse.rpc.v1.RuleSetViewR\ahistory\x123\n" +
+	"\bcurrency\x18\x04 \x01(\v2\x17.caisse.rpc.v1.CurrencyR\bcurrency\"&\n" +
+	"\x10ProposalsRequest\x12\x12\n" +
+	"\x04open\x18\x01 \x01(\bR\x04open\"\x83\x01\n" +
+	"\x11ProposalsResponse\x129\n" +
+	"\tproposals\x18\x01 \x03(\v2\x1b.caisse.rpc.v1.ProposalViewR\tproposals\x123\n" +
+	"\bcurrency\x18\x02 \x01(\v2\x17.caisse.rpc.v1.CurrencyR\bcurrency\"s\n" +
+	"\rSettleRequest\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\x12\x14\n" +
+	"\x05payee\x18\x02 \x01(\tR\x05payee\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\tR\x06amount\x12\x1c\n" +
+	"\treference\x18\x04 \x01(\tR\treference\",\n" +
+	"\n" +
+	"AckRequest\x12\x1e\n" +
+	"\n" +
+	"settlement\x18\x01 \x01(\tR\n" +
+	"settlement\",\n" +
+	"\x12SettlementsRequest\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\"\x9c\x02\n" +
+	"\x0eSettlementView\x12\x12\n" +
+	"\x04hash\x18\x01 \x01(\tR\x04hash\x12\x16\n" +
+	"\x06period\x18\x02 \x01(\tR\x06period\x12\x12\n" +
+	"\x04from\x18\x03 \x01(\tR\x04from\x12\x1b\n" +
+	"\tfrom_name\x18\x04 \x01(\tR\bfromName\x12\x0e\n" +
+	"\x02to\x18\x05 \x01(\tR\x02to\x12\x17\n" +
+	"\ato_name\x18\x06 \x01(\tR\x06toName\x12\x16\n" +
+	"\x06amount\x18\a \x01(\x03R\x06amount\x12\x1c\n" +
+	"\treference\x18\b \x01(\tR\treference\x12\"\n" +
+	"\facknowledged\x18\t \x01(\bR\facknowledged\x12\x16\n" +
+	"\x06counts\x18\n" +
+	" \x01(\bR\x06counts\x12\x12\n" +
+	"\x04time\x18\v \x01(\tR\x04time\"\xf4\x01\n" +
+	"\x13SettlementsResponse\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\x12\x14\n" +
+	"\x05final\x18\x02 \x01(\bR\x05final\x123\n" +
+	"\bcurrency\x18\x03 \x01(\v2\x17.caisse.rpc.v1.CurrencyR\bcurrency\x129\n" +
+	"\ttransfers\x18\x04 \x03(\v2\x1b.caisse.rpc.v1.TransferViewR\ttransfers\x12?\n" +
+	"\vsettlements\x18\x05 \x03(\v2\x1d.caisse.rpc.v1.SettlementViewR\vsettlements\"W\n" +
 	"\rExportRequest\x12\x16\n" +
 	"\x06format\x18\x01 \x01(\tR\x06format\x12\x16\n" +
 	"\x06period\x18\x02 \x01(\tR\x06period\x12\x16\n" +
@@ -3904,12 +4913,16 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\arestore\x18\x04 \x01(\bR\arestore\"o\n" +
 	"\fJoinResponse\x12#\n" +
 	"\rfederation_id\x18\x01 \x01(\tR\ffederationId\x12:\n" +
-	"\vapplication\x18\x02 \x01(\v2\x18.caisse.rpc.v1.EntryViewR\vapplication\"d\n" +
+	"\vapplication\x18\x02 \x01(\v2\x18.caisse.rpc.v1.EntryViewR\vapplication\"\xe2\x01\n" +
 	"\x0eProposeRequest\x12\x16\n" +
 	"\x06action\x18\x01 \x01(\tR\x06action\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12\x12\n" +
 	"\x04note\x18\x03 \x01(\tR\x04note\x12\x12\n" +
-	"\x04vote\x18\x04 \x01(\tR\x04vote\"A\n" +
+	"\x04vote\x18\x04 \x01(\tR\x04vote\x12*\n" +
+	"\x05rules\x18\x05 \x01(\v2\x14.caisse.rpc.v1.RulesR\x05rules\x12\x1c\n" +
+	"\teffective\x18\x06 \x01(\tR\teffective\x12\x16\n" +
+	"\x06period\x18\a \x01(\tR\x06period\x12\x1a\n" +
+	"\bdeadline\x18\b \x01(\tR\bdeadline\"A\n" +
 	"\vVoteRequest\x12\x1a\n" +
 	"\bproposal\x18\x01 \x01(\tR\bproposal\x12\x16\n" +
 	"\x06choice\x18\x02 \x01(\tR\x06choice\"\x10\n" +
@@ -3922,7 +4935,7 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\x06status\x18\x04 \x01(\tR\x06status\x12\x18\n" +
 	"\afounder\x18\x05 \x01(\bR\afounder\x12\x19\n" +
 	"\bfork_seq\x18\x06 \x01(\x04R\aforkSeq\x12\x10\n" +
-	"\x03seq\x18\a \x01(\x04R\x03seq\"\x8f\x02\n" +
+	"\x03seq\x18\a \x01(\x04R\x03seq\"\x9e\x06\n" +
 	"\fProposalView\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\tR\x04hash\x12\x16\n" +
 	"\x06author\x18\x02 \x01(\tR\x06author\x12\x16\n" +
@@ -3936,7 +4949,33 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\x02no\x18\t \x01(\rR\x02no\x12\x18\n" +
 	"\aabstain\x18\n" +
 	" \x01(\rR\aabstain\x12\x1a\n" +
-	"\beligible\x18\v \x01(\rR\beligible\"b\n" +
+	"\beligible\x18\v \x01(\rR\beligible\x12*\n" +
+	"\x05rules\x18\f \x01(\v2\x14.caisse.rpc.v1.RulesR\x05rules\x12\x1c\n" +
+	"\teffective\x18\r \x01(\tR\teffective\x12\x16\n" +
+	"\x06period\x18\x0e \x01(\tR\x06period\x12\x1a\n" +
+	"\bdeadline\x18\x0f \x01(\tR\bdeadline\x12\x1b\n" +
+	"\tquorum_bp\x18\x10 \x01(\rR\bquorumBp\x12\x1f\n" +
+	"\vmajority_bp\x18\x11 \x01(\rR\n" +
+	"majorityBp\x12)\n" +
+	"\x10eligible_members\x18\x12 \x01(\x04R\x0feligibleMembers\x12\x1f\n" +
+	"\vyes_members\x18\x13 \x01(\x04R\n" +
+	"yesMembers\x12\x1d\n" +
+	"\n" +
+	"no_members\x18\x14 \x01(\x04R\tnoMembers\x12'\n" +
+	"\x0fabstain_members\x18\x15 \x01(\x04R\x0eabstainMembers\x12\x16\n" +
+	"\x06closed\x18\x16 \x01(\rR\x06closed\x12\x12\n" +
+	"\x04made\x18\x17 \x01(\tR\x04made\x12\x18\n" +
+	"\adecided\x18\x18 \x01(\tR\adecided\x123\n" +
+	"\aballots\x18\x19 \x03(\v2\x19.caisse.rpc.v1.BallotViewR\aballots\x12\x1b\n" +
+	"\tnot_voted\x18\x1a \x03(\tR\bnotVoted\x12%\n" +
+	"\x0eclosed_without\x18\x1b \x03(\tR\rclosedWithout\"m\n" +
+	"\n" +
+	"BallotView\x12\x14\n" +
+	"\x05voter\x18\x01 \x01(\tR\x05voter\x12\x1d\n" +
+	"\n" +
+	"voter_name\x18\x02 \x01(\tR\tvoterName\x12\x16\n" +
+	"\x06choice\x18\x03 \x01(\tR\x06choice\x12\x12\n" +
+	"\x04time\x18\x04 \x01(\tR\x04time\"b\n" +
 	"\bForkView\x12\x16\n" +
 	"\x06author\x18\x01 \x01(\tR\x06author\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x14\n" +
@@ -4115,7 +5154,7 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\aBalance\x12 \n" +
 	"\vcontributed\x18\x01 \x01(\x03R\vcontributed\x12\x1c\n" +
 	"\tdisbursed\x18\x02 \x01(\x03R\tdisbursed\x12\x18\n" +
-	"\abalance\x18\x03 \x01(\x03R\abalance\"\xd8\x01\n" +
+	"\abalance\x18\x03 \x01(\x03R\abalance\"\xae\x02\n" +
 	"\rCaisseBalance\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12,\n" +
@@ -4123,7 +5162,12 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\n" +
 	"categories\x18\x04 \x03(\v2\x1d.caisse.rpc.v1.CategoryAmountR\n" +
 	"categories\x126\n" +
-	"\aperiods\x18\x05 \x03(\v2\x1c.caisse.rpc.v1.PeriodBalanceR\aperiods\"b\n" +
+	"\aperiods\x18\x05 \x03(\v2\x1c.caisse.rpc.v1.PeriodBalanceR\aperiods\x12\x1f\n" +
+	"\vsettled_out\x18\x06 \x01(\x03R\n" +
+	"settledOut\x12\x1d\n" +
+	"\n" +
+	"settled_in\x18\a \x01(\x03R\tsettledIn\x12\x14\n" +
+	"\x05funds\x18\b \x01(\x03R\x05funds\"b\n" +
 	"\x0eCategoryAmount\x12\x1c\n" +
 	"\tdirection\x18\x01 \x01(\tR\tdirection\x12\x1a\n" +
 	"\bcategory\x18\x02 \x01(\tR\bcategory\x12\x16\n" +
@@ -4169,13 +5213,16 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\x04need\x18\x04 \x01(\x03R\x04need\x12\x14\n" +
 	"\x05share\x18\x05 \x01(\x03R\x05share\x12\x10\n" +
 	"\x03net\x18\x06 \x01(\x03R\x03net\x12\x16\n" +
-	"\x06closed\x18\a \x01(\bR\x06closed\"\x80\x01\n" +
+	"\x06closed\x18\a \x01(\bR\x06closed\"\xcc\x01\n" +
 	"\fTransferView\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x0e\n" +
 	"\x02to\x18\x02 \x01(\tR\x02to\x12\x16\n" +
 	"\x06amount\x18\x03 \x01(\x03R\x06amount\x12\x1b\n" +
 	"\tfrom_name\x18\x04 \x01(\tR\bfromName\x12\x17\n" +
-	"\ato_name\x18\x05 \x01(\tR\x06toName\"\xb9\x02\n" +
+	"\ato_name\x18\x05 \x01(\tR\x06toName\x12\x12\n" +
+	"\x04paid\x18\x06 \x01(\x03R\x04paid\x12\"\n" +
+	"\facknowledged\x18\a \x01(\x03R\facknowledged\x12\x12\n" +
+	"\x04late\x18\b \x01(\bR\x04late\"\xb9\x02\n" +
 	"\x16RedistributionResponse\x12\x16\n" +
 	"\x06period\x18\x01 \x01(\tR\x06period\x12\x14\n" +
 	"\x05final\x18\x02 \x01(\bR\x05final\x12\x1f\n" +
@@ -4185,7 +5232,7 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\x04pool\x18\x05 \x01(\x03R\x04pool\x12\x18\n" +
 	"\areserve\x18\x06 \x01(\x03R\areserve\x122\n" +
 	"\acaisses\x18\a \x03(\v2\x18.caisse.rpc.v1.ShareViewR\acaisses\x129\n" +
-	"\ttransfers\x18\b \x03(\v2\x1b.caisse.rpc.v1.TransferViewR\ttransfers2\x97\v\n" +
+	"\ttransfers\x18\b \x03(\v2\x1b.caisse.rpc.v1.TransferViewR\ttransfers2\x89\x0e\n" +
 	"\bOperator\x12?\n" +
 	"\x04Init\x12\x1a.caisse.rpc.v1.InitRequest\x1a\x1b.caisse.rpc.v1.InitResponse\x12E\n" +
 	"\x06Status\x12\x1c.caisse.rpc.v1.StatusRequest\x1a\x1d.caisse.rpc.v1.StatusResponse\x12M\n" +
@@ -4206,7 +5253,12 @@ const file_caisse_rpc_v1_operator_proto_rawDesc = "" +
 	"\vClosePeriod\x12!.caisse.rpc.v1.ClosePeriodRequest\x1a\x1d.caisse.rpc.v1.RecordResponse\x12W\n" +
 	"\fPeriodStatus\x12\".caisse.rpc.v1.PeriodStatusRequest\x1a#.caisse.rpc.v1.PeriodStatusResponse\x12]\n" +
 	"\x0eRedistribution\x12$.caisse.rpc.v1.RedistributionRequest\x1a%.caisse.rpc.v1.RedistributionResponse\x12D\n" +
-	"\x06Export\x12\x1c.caisse.rpc.v1.ExportRequest\x1a\x1a.caisse.rpc.v1.ExportChunk0\x01B9Z7github.com/caisse-coop/caisse/proto/caisse/rpc/v1;rpcv1b\x06proto3"
+	"\x06Export\x12\x1c.caisse.rpc.v1.ExportRequest\x1a\x1a.caisse.rpc.v1.ExportChunk0\x01\x12B\n" +
+	"\x05Rules\x12\x1b.caisse.rpc.v1.RulesRequest\x1a\x1c.caisse.rpc.v1.RulesResponse\x12N\n" +
+	"\tProposals\x12\x1f.caisse.rpc.v1.ProposalsRequest\x1a .caisse.rpc.v1.ProposalsResponse\x12E\n" +
+	"\x06Settle\x12\x1c.caisse.rpc.v1.SettleRequest\x1a\x1d.caisse.rpc.v1.RecordResponse\x12?\n" +
+	"\x03Ack\x12\x19.caisse.rpc.v1.AckRequest\x1a\x1d.caisse.rpc.v1.RecordResponse\x12T\n" +
+	"\vSettlements\x12!.caisse.rpc.v1.SettlementsRequest\x1a\".caisse.rpc.v1.SettlementsResponseB9Z7github.com/caisse-coop/caisse/proto/caisse/rpc/v1;rpcv1b\x06proto3"
 
 var (
 	file_caisse_rpc_v1_operator_proto_rawDescOnce sync.Once
@@ -4220,142 +5272,175 @@ func file_caisse_rpc_v1_operator_proto_rawDescGZIP() []byte {
 	return file_caisse_rpc_v1_operator_proto_rawDescData
 }
 
-var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_caisse_rpc_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_caisse_rpc_v1_operator_proto_goTypes = []any{
-	(*ExportRequest)(nil),          // 0: caisse.rpc.v1.ExportRequest
-	(*ExportChunk)(nil),            // 1: caisse.rpc.v1.ExportChunk
-	(*JoinToken)(nil),              // 2: caisse.rpc.v1.JoinToken
-	(*InviteRequest)(nil),          // 3: caisse.rpc.v1.InviteRequest
-	(*InviteResponse)(nil),         // 4: caisse.rpc.v1.InviteResponse
-	(*JoinRequest)(nil),            // 5: caisse.rpc.v1.JoinRequest
-	(*JoinResponse)(nil),           // 6: caisse.rpc.v1.JoinResponse
-	(*ProposeRequest)(nil),         // 7: caisse.rpc.v1.ProposeRequest
-	(*VoteRequest)(nil),            // 8: caisse.rpc.v1.VoteRequest
-	(*MembersRequest)(nil),         // 9: caisse.rpc.v1.MembersRequest
-	(*MemberView)(nil),             // 10: caisse.rpc.v1.MemberView
-	(*ProposalView)(nil),           // 11: caisse.rpc.v1.ProposalView
-	(*ForkView)(nil),               // 12: caisse.rpc.v1.ForkView
-	(*MembersResponse)(nil),        // 13: caisse.rpc.v1.MembersResponse
-	(*PeersRequest)(nil),           // 14: caisse.rpc.v1.PeersRequest
-	(*PeerView)(nil),               // 15: caisse.rpc.v1.PeerView
-	(*PeersResponse)(nil),          // 16: caisse.rpc.v1.PeersResponse
-	(*GossipRequest)(nil),          // 17: caisse.rpc.v1.GossipRequest
-	(*HeadView)(nil),               // 18: caisse.rpc.v1.HeadView
-	(*PeerFrontier)(nil),           // 19: caisse.rpc.v1.PeerFrontier
-	(*GapView)(nil),                // 20: caisse.rpc.v1.GapView
-	(*QueueView)(nil),              // 21: caisse.rpc.v1.QueueView
-	(*GossipResponse)(nil),         // 22: caisse.rpc.v1.GossipResponse
-	(*InitRequest)(nil),            // 23: caisse.rpc.v1.InitRequest
-	(*Rules)(nil),                  // 24: caisse.rpc.v1.Rules
-	(*InitResponse)(nil),           // 25: caisse.rpc.v1.InitResponse
-	(*StatusRequest)(nil),          // 26: caisse.rpc.v1.StatusRequest
-	(*StatusResponse)(nil),         // 27: caisse.rpc.v1.StatusResponse
-	(*CatchUp)(nil),                // 28: caisse.rpc.v1.CatchUp
-	(*Currency)(nil),               // 29: caisse.rpc.v1.Currency
-	(*MemberRef)(nil),              // 30: caisse.rpc.v1.MemberRef
-	(*ContributeRequest)(nil),      // 31: caisse.rpc.v1.ContributeRequest
-	(*DisburseRequest)(nil),        // 32: caisse.rpc.v1.DisburseRequest
-	(*CorrectRequest)(nil),         // 33: caisse.rpc.v1.CorrectRequest
-	(*RecordResponse)(nil),         // 34: caisse.rpc.v1.RecordResponse
-	(*ListEntriesRequest)(nil),     // 35: caisse.rpc.v1.ListEntriesRequest
-	(*ListEntriesResponse)(nil),    // 36: caisse.rpc.v1.ListEntriesResponse
-	(*EntryView)(nil),              // 37: caisse.rpc.v1.EntryView
-	(*BalancesRequest)(nil),        // 38: caisse.rpc.v1.BalancesRequest
-	(*BalancesResponse)(nil),       // 39: caisse.rpc.v1.BalancesResponse
-	(*Balance)(nil),                // 40: caisse.rpc.v1.Balance
-	(*CaisseBalance)(nil),          // 41: caisse.rpc.v1.CaisseBalance
-	(*CategoryAmount)(nil),         // 42: caisse.rpc.v1.CategoryAmount
-	(*PeriodBalance)(nil),          // 43: caisse.rpc.v1.PeriodBalance
-	(*VerifyRequest)(nil),          // 44: caisse.rpc.v1.VerifyRequest
-	(*VerifyResponse)(nil),         // 45: caisse.rpc.v1.VerifyResponse
-	(*ClosePeriodRequest)(nil),     // 46: caisse.rpc.v1.ClosePeriodRequest
-	(*PeriodStatusRequest)(nil),    // 47: caisse.rpc.v1.PeriodStatusRequest
-	(*PeriodCloseView)(nil),        // 48: caisse.rpc.v1.PeriodCloseView
-	(*PeriodStatusResponse)(nil),   // 49: caisse.rpc.v1.PeriodStatusResponse
-	(*RedistributionRequest)(nil),  // 50: caisse.rpc.v1.RedistributionRequest
-	(*ShareView)(nil),              // 51: caisse.rpc.v1.ShareView
-	(*TransferView)(nil),           // 52: caisse.rpc.v1.TransferView
-	(*RedistributionResponse)(nil), // 53: caisse.rpc.v1.RedistributionResponse
-	nil,                            // 54: caisse.rpc.v1.Rules.RatesEntry
-	nil,                            // 55: caisse.rpc.v1.ClosePeriodRequest.NeedEntry
+	(*RuleSetView)(nil),            // 0: caisse.rpc.v1.RuleSetView
+	(*RulesRequest)(nil),           // 1: caisse.rpc.v1.RulesRequest
+	(*RulesResponse)(nil),          // 2: caisse.rpc.v1.RulesResponse
+	(*ProposalsRequest)(nil),       // 3: caisse.rpc.v1.ProposalsRequest
+	(*ProposalsResponse)(nil),      // 4: caisse.rpc.v1.ProposalsResponse
+	(*SettleRequest)(nil),          // 5: caisse.rpc.v1.SettleRequest
+	(*AckRequest)(nil),             // 6: caisse.rpc.v1.AckRequest
+	(*SettlementsRequest)(nil),     // 7: caisse.rpc.v1.SettlementsRequest
+	(*SettlementView)(nil),         // 8: caisse.rpc.v1.SettlementView
+	(*SettlementsResponse)(nil),    // 9: caisse.rpc.v1.SettlementsResponse
+	(*ExportRequest)(nil),          // 10: caisse.rpc.v1.ExportRequest
+	(*ExportChunk)(nil),            // 11: caisse.rpc.v1.ExportChunk
+	(*JoinToken)(nil),              // 12: caisse.rpc.v1.JoinToken
+	(*InviteRequest)(nil),          // 13: caisse.rpc.v1.InviteRequest
+	(*InviteResponse)(nil),         // 14: caisse.rpc.v1.InviteResponse
+	(*JoinRequest)(nil),            // 15: caisse.rpc.v1.JoinRequest
+	(*JoinResponse)(nil),           // 16: caisse.rpc.v1.JoinResponse
+	(*ProposeRequest)(nil),         // 17: caisse.rpc.v1.ProposeRequest
+	(*VoteRequest)(nil),            // 18: caisse.rpc.v1.VoteRequest
+	(*MembersRequest)(nil),         // 19: caisse.rpc.v1.MembersRequest
+	(*MemberView)(nil),             // 20: caisse.rpc.v1.MemberView
+	(*ProposalView)(nil),           // 21: caisse.rpc.v1.ProposalView
+	(*BallotView)(nil),             // 22: caisse.rpc.v1.BallotView
+	(*ForkView)(nil),               // 23: caisse.rpc.v1.ForkView
+	(*MembersResponse)(nil),        // 24: caisse.rpc.v1.MembersResponse
+	(*PeersRequest)(nil),           // 25: caisse.rpc.v1.PeersRequest
+	(*PeerView)(nil),               // 26: caisse.rpc.v1.PeerView
+	(*PeersResponse)(nil),          // 27: caisse.rpc.v1.PeersResponse
+	(*GossipRequest)(nil),          // 28: caisse.rpc.v1.GossipRequest
+	(*HeadView)(nil),               // 29: caisse.rpc.v1.HeadView
+	(*PeerFrontier)(nil),           // 30: caisse.rpc.v1.PeerFrontier
+	(*GapView)(nil),                // 31: caisse.rpc.v1.GapView
+	(*QueueView)(nil),              // 32: caisse.rpc.v1.QueueView
+	(*GossipResponse)(nil),         // 33: caisse.rpc.v1.GossipResponse
+	(*InitRequest)(nil),            // 34: caisse.rpc.v1.InitRequest
+	(*Rules)(nil),                  // 35: caisse.rpc.v1.Rules
+	(*InitResponse)(nil),           // 36: caisse.rpc.v1.InitResponse
+	(*StatusRequest)(nil),          // 37: caisse.rpc.v1.StatusRequest
+	(*StatusResponse)(nil),         // 38: caisse.rpc.v1.StatusResponse
+	(*CatchUp)(nil),                // 39: caisse.rpc.v1.CatchUp
+	(*Currency)(nil),               // 40: caisse.rpc.v1.Currency
+	(*MemberRef)(nil),              // 41: caisse.rpc.v1.MemberRef
+	(*ContributeRequest)(nil),      // 42: caisse.rpc.v1.ContributeRequest
+	(*DisburseRequest)(nil),        // 43: caisse.rpc.v1.DisburseRequest
+	(*CorrectRequest)(nil),         // 44: caisse.rpc.v1.CorrectRequest
+	(*RecordResponse)(nil),         // 45: caisse.rpc.v1.RecordResponse
+	(*ListEntriesRequest)(nil),     // 46: caisse.rpc.v1.ListEntriesRequest
+	(*ListEntriesResponse)(nil),    // 47: caisse.rpc.v1.ListEntriesResponse
+	(*EntryView)(nil),              // 48: caisse.rpc.v1.EntryView
+	(*BalancesRequest)(nil),        // 49: caisse.rpc.v1.BalancesRequest
+	(*BalancesResponse)(nil),       // 50: caisse.rpc.v1.BalancesResponse
+	(*Balance)(nil),                // 51: caisse.rpc.v1.Balance
+	(*CaisseBalance)(nil),          // 52: caisse.rpc.v1.CaisseBalance
+	(*CategoryAmount)(nil),         // 53: caisse.rpc.v1.CategoryAmount
+	(*PeriodBalance)(nil),          // 54: caisse.rpc.v1.PeriodBalance
+	(*VerifyRequest)(nil),          // 55: caisse.rpc.v1.VerifyRequest
+	(*VerifyResponse)(nil),         // 56: caisse.rpc.v1.VerifyResponse
+	(*ClosePeriodRequest)(nil),     // 57: caisse.rpc.v1.ClosePeriodRequest
+	(*PeriodStatusRequest)(nil),    // 58: caisse.rpc.v1.PeriodStatusRequest
+	(*PeriodCloseView)(nil),        // 59: caisse.rpc.v1.PeriodCloseView
+	(*PeriodStatusResponse)(nil),   // 60: caisse.rpc.v1.PeriodStatusResponse
+	(*RedistributionRequest)(nil),  // 61: caisse.rpc.v1.RedistributionRequest
+	(*ShareView)(nil),              // 62: caisse.rpc.v1.ShareView
+	(*TransferView)(nil),           // 63: caisse.rpc.v1.TransferView
+	(*RedistributionResponse)(nil), // 64: caisse.rpc.v1.RedistributionResponse
+	nil,                            // 65: caisse.rpc.v1.Rules.RatesEntry
+	nil,                            // 66: caisse.rpc.v1.ClosePeriodRequest.NeedEntry
 }
 var file_caisse_rpc_v1_operator_proto_depIdxs = []int32{
-	37, // 0: caisse.rpc.v1.JoinResponse.application:type_name -> caisse.rpc.v1.EntryView
-	10, // 1: caisse.rpc.v1.MembersResponse.members:type_name -> caisse.rpc.v1.MemberView
-	11, // 2: caisse.rpc.v1.MembersResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
-	12, // 3: caisse.rpc.v1.MembersResponse.forks:type_name -> caisse.rpc.v1.ForkView
-	15, // 4: caisse.rpc.v1.PeersResponse.peers:type_name -> caisse.rpc.v1.PeerView
-	18, // 5: caisse.rpc.v1.PeerFrontier.vector:type_name -> caisse.rpc.v1.HeadView
-	18, // 6: caisse.rpc.v1.GossipResponse.vector:type_name -> caisse.rpc.v1.HeadView
-	19, // 7: caisse.rpc.v1.GossipResponse.peers:type_name -> caisse.rpc.v1.PeerFrontier
-	20, // 8: caisse.rpc.v1.GossipResponse.gaps:type_name -> caisse.rpc.v1.GapView
-	12, // 9: caisse.rpc.v1.GossipResponse.forks:type_name -> caisse.rpc.v1.ForkView
-	21, // 10: caisse.rpc.v1.GossipResponse.queues:type_name -> caisse.rpc.v1.QueueView
-	24, // 11: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
-	54, // 12: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
-	37, // 13: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
-	29, // 14: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
-	24, // 15: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
-	28, // 16: caisse.rpc.v1.StatusResponse.catching_up:type_name -> caisse.rpc.v1.CatchUp
-	30, // 17: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
-	30, // 18: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
-	37, // 19: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
-	37, // 20: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
-	29, // 21: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
-	41, // 22: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
-	40, // 23: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
-	40, // 24: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
-	42, // 25: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
-	43, // 26: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
-	40, // 27: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
-	55, // 28: caisse.rpc.v1.ClosePeriodRequest.need:type_name -> caisse.rpc.v1.ClosePeriodRequest.NeedEntry
-	48, // 29: caisse.rpc.v1.PeriodStatusResponse.caisses:type_name -> caisse.rpc.v1.PeriodCloseView
-	29, // 30: caisse.rpc.v1.RedistributionResponse.currency:type_name -> caisse.rpc.v1.Currency
-	51, // 31: caisse.rpc.v1.RedistributionResponse.caisses:type_name -> caisse.rpc.v1.ShareView
-	52, // 32: caisse.rpc.v1.RedistributionResponse.transfers:type_name -> caisse.rpc.v1.TransferView
-	23, // 33: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
-	26, // 34: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
-	31, // 35: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
-	32, // 36: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
-	33, // 37: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
-	35, // 38: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
-	38, // 39: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
-	44, // 40: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
-	3,  // 41: caisse.rpc.v1.Operator.Invite:input_type -> caisse.rpc.v1.InviteRequest
-	5,  // 42: caisse.rpc.v1.Operator.Join:input_type -> caisse.rpc.v1.JoinRequest
-	7,  // 43: caisse.rpc.v1.Operator.Propose:input_type -> caisse.rpc.v1.ProposeRequest
-	8,  // 44: caisse.rpc.v1.Operator.Vote:input_type -> caisse.rpc.v1.VoteRequest
-	9,  // 45: caisse.rpc.v1.Operator.Members:input_type -> caisse.rpc.v1.MembersRequest
-	14, // 46: caisse.rpc.v1.Operator.Peers:input_type -> caisse.rpc.v1.PeersRequest
-	17, // 47: caisse.rpc.v1.Operator.Gossip:input_type -> caisse.rpc.v1.GossipRequest
-	46, // 48: caisse.rpc.v1.Operator.ClosePeriod:input_type -> caisse.rpc.v1.ClosePeriodRequest
-	47, // 49: caisse.rpc.v1.Operator.PeriodStatus:input_type -> caisse.rpc.v1.PeriodStatusRequest
-	50, // 50: caisse.rpc.v1.Operator.Redistribution:input_type -> caisse.rpc.v1.RedistributionRequest
-	0,  // 51: caisse.rpc.v1.Operator.Export:input_type -> caisse.rpc.v1.ExportRequest
-	25, // 52: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
-	27, // 53: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
-	34, // 54: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
-	34, // 55: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
-	34, // 56: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
-	36, // 57: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
-	39, // 58: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
-	45, // 59: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
-	4,  // 60: caisse.rpc.v1.Operator.Invite:output_type -> caisse.rpc.v1.InviteResponse
-	6,  // 61: caisse.rpc.v1.Operator.Join:output_type -> caisse.rpc.v1.JoinResponse
-	34, // 62: caisse.rpc.v1.Operator.Propose:output_type -> caisse.rpc.v1.RecordResponse
-	34, // 63: caisse.rpc.v1.Operator.Vote:output_type -> caisse.rpc.v1.RecordResponse
-	13, // 64: caisse.rpc.v1.Operator.Members:output_type -> caisse.rpc.v1.MembersResponse
-	16, // 65: caisse.rpc.v1.Operator.Peers:output_type -> caisse.rpc.v1.PeersResponse
-	22, // 66: caisse.rpc.v1.Operator.Gossip:output_type -> caisse.rpc.v1.GossipResponse
-	34, // 67: caisse.rpc.v1.Operator.ClosePeriod:output_type -> caisse.rpc.v1.RecordResponse
-	49, // 68: caisse.rpc.v1.Operator.PeriodStatus:output_type -> caisse.rpc.v1.PeriodStatusResponse
-	53, // 69: caisse.rpc.v1.Operator.Redistribution:output_type -> caisse.rpc.v1.RedistributionResponse
-	1,  // 70: caisse.rpc.v1.Operator.Export:output_type -> caisse.rpc.v1.ExportChunk
-	52, // [52:71] is the sub-list for method output_type
-	33, // [33:52] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	35, // 0: caisse.rpc.v1.RuleSetView.rules:type_name -> caisse.rpc.v1.Rules
+	0,  // 1: caisse.rpc.v1.RulesResponse.in_force:type_name -> caisse.rpc.v1.RuleSetView
+	0,  // 2: caisse.rpc.v1.RulesResponse.history:type_name -> caisse.rpc.v1.RuleSetView
+	40, // 3: caisse.rpc.v1.RulesResponse.currency:type_name -> caisse.rpc.v1.Currency
+	21, // 4: caisse.rpc.v1.ProposalsResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
+	40, // 5: caisse.rpc.v1.ProposalsResponse.currency:type_name -> caisse.rpc.v1.Currency
+	40, // 6: caisse.rpc.v1.SettlementsResponse.currency:type_name -> caisse.rpc.v1.Currency
+	63, // 7: caisse.rpc.v1.SettlementsResponse.transfers:type_name -> caisse.rpc.v1.TransferView
+	8,  // 8: caisse.rpc.v1.SettlementsResponse.settlements:type_name -> caisse.rpc.v1.SettlementView
+	48, // 9: caisse.rpc.v1.JoinResponse.application:type_name -> caisse.rpc.v1.EntryView
+	35, // 10: caisse.rpc.v1.ProposeRequest.rules:type_name -> caisse.rpc.v1.Rules
+	35, // 11: caisse.rpc.v1.ProposalView.rules:type_name -> caisse.rpc.v1.Rules
+	22, // 12: caisse.rpc.v1.ProposalView.ballots:type_name -> caisse.rpc.v1.BallotView
+	20, // 13: caisse.rpc.v1.MembersResponse.members:type_name -> caisse.rpc.v1.MemberView
+	21, // 14: caisse.rpc.v1.MembersResponse.proposals:type_name -> caisse.rpc.v1.ProposalView
+	23, // 15: caisse.rpc.v1.MembersResponse.forks:type_name -> caisse.rpc.v1.ForkView
+	26, // 16: caisse.rpc.v1.PeersResponse.peers:type_name -> caisse.rpc.v1.PeerView
+	29, // 17: caisse.rpc.v1.PeerFrontier.vector:type_name -> caisse.rpc.v1.HeadView
+	29, // 18: caisse.rpc.v1.GossipResponse.vector:type_name -> caisse.rpc.v1.HeadView
+	30, // 19: caisse.rpc.v1.GossipResponse.peers:type_name -> caisse.rpc.v1.PeerFrontier
+	31, // 20: caisse.rpc.v1.GossipResponse.gaps:type_name -> caisse.rpc.v1.GapView
+	23, // 21: caisse.rpc.v1.GossipResponse.forks:type_name -> caisse.rpc.v1.ForkView
+	32, // 22: caisse.rpc.v1.GossipResponse.queues:type_name -> caisse.rpc.v1.QueueView
+	35, // 23: caisse.rpc.v1.InitRequest.rules:type_name -> caisse.rpc.v1.Rules
+	65, // 24: caisse.rpc.v1.Rules.rates:type_name -> caisse.rpc.v1.Rules.RatesEntry
+	48, // 25: caisse.rpc.v1.InitResponse.genesis:type_name -> caisse.rpc.v1.EntryView
+	40, // 26: caisse.rpc.v1.StatusResponse.currency:type_name -> caisse.rpc.v1.Currency
+	35, // 27: caisse.rpc.v1.StatusResponse.rules:type_name -> caisse.rpc.v1.Rules
+	39, // 28: caisse.rpc.v1.StatusResponse.catching_up:type_name -> caisse.rpc.v1.CatchUp
+	41, // 29: caisse.rpc.v1.ContributeRequest.member:type_name -> caisse.rpc.v1.MemberRef
+	41, // 30: caisse.rpc.v1.DisburseRequest.beneficiary:type_name -> caisse.rpc.v1.MemberRef
+	48, // 31: caisse.rpc.v1.RecordResponse.entry:type_name -> caisse.rpc.v1.EntryView
+	48, // 32: caisse.rpc.v1.ListEntriesResponse.entries:type_name -> caisse.rpc.v1.EntryView
+	40, // 33: caisse.rpc.v1.BalancesResponse.currency:type_name -> caisse.rpc.v1.Currency
+	52, // 34: caisse.rpc.v1.BalancesResponse.caisses:type_name -> caisse.rpc.v1.CaisseBalance
+	51, // 35: caisse.rpc.v1.BalancesResponse.total:type_name -> caisse.rpc.v1.Balance
+	51, // 36: caisse.rpc.v1.CaisseBalance.total:type_name -> caisse.rpc.v1.Balance
+	53, // 37: caisse.rpc.v1.CaisseBalance.categories:type_name -> caisse.rpc.v1.CategoryAmount
+	54, // 38: caisse.rpc.v1.CaisseBalance.periods:type_name -> caisse.rpc.v1.PeriodBalance
+	51, // 39: caisse.rpc.v1.PeriodBalance.balance:type_name -> caisse.rpc.v1.Balance
+	66, // 40: caisse.rpc.v1.ClosePeriodRequest.need:type_name -> caisse.rpc.v1.ClosePeriodRequest.NeedEntry
+	59, // 41: caisse.rpc.v1.PeriodStatusResponse.caisses:type_name -> caisse.rpc.v1.PeriodCloseView
+	40, // 42: caisse.rpc.v1.RedistributionResponse.currency:type_name -> caisse.rpc.v1.Currency
+	62, // 43: caisse.rpc.v1.RedistributionResponse.caisses:type_name -> caisse.rpc.v1.ShareView
+	63, // 44: caisse.rpc.v1.RedistributionResponse.transfers:type_name -> caisse.rpc.v1.TransferView
+	34, // 45: caisse.rpc.v1.Operator.Init:input_type -> caisse.rpc.v1.InitRequest
+	37, // 46: caisse.rpc.v1.Operator.Status:input_type -> caisse.rpc.v1.StatusRequest
+	42, // 47: caisse.rpc.v1.Operator.Contribute:input_type -> caisse.rpc.v1.ContributeRequest
+	43, // 48: caisse.rpc.v1.Operator.Disburse:input_type -> caisse.rpc.v1.DisburseRequest
+	44, // 49: caisse.rpc.v1.Operator.Correct:input_type -> caisse.rpc.v1.CorrectRequest
+	46, // 50: caisse.rpc.v1.Operator.ListEntries:input_type -> caisse.rpc.v1.ListEntriesRequest
+	49, // 51: caisse.rpc.v1.Operator.Balances:input_type -> caisse.rpc.v1.BalancesRequest
+	55, // 52: caisse.rpc.v1.Operator.Verify:input_type -> caisse.rpc.v1.VerifyRequest
+	13, // 53: caisse.rpc.v1.Operator.Invite:input_type -> caisse.rpc.v1.InviteRequest
+	15, // 54: caisse.rpc.v1.Operator.Join:input_type -> caisse.rpc.v1.JoinRequest
+	17, // 55: caisse.rpc.v1.Operator.Propose:input_type -> caisse.rpc.v1.ProposeRequest
+	18, // 56: caisse.rpc.v1.Operator.Vote:input_type -> caisse.rpc.v1.VoteRequest
+	19, // 57: caisse.rpc.v1.Operator.Members:input_type -> caisse.rpc.v1.MembersRequest
+	25, // 58: caisse.rpc.v1.Operator.Peers:input_type -> caisse.rpc.v1.PeersRequest
+	28, // 59: caisse.rpc.v1.Operator.Gossip:input_type -> caisse.rpc.v1.GossipRequest
+	57, // 60: caisse.rpc.v1.Operator.ClosePeriod:input_type -> caisse.rpc.v1.ClosePeriodRequest
+	58, // 61: caisse.rpc.v1.Operator.PeriodStatus:input_type -> caisse.rpc.v1.PeriodStatusRequest
+	61, // 62: caisse.rpc.v1.Operator.Redistribution:input_type -> caisse.rpc.v1.RedistributionRequest
+	10, // 63: caisse.rpc.v1.Operator.Export:input_type -> caisse.rpc.v1.ExportRequest
+	1,  // 64: caisse.rpc.v1.Operator.Rules:input_type -> caisse.rpc.v1.RulesRequest
+	3,  // 65: caisse.rpc.v1.Operator.Proposals:input_type -> caisse.rpc.v1.ProposalsRequest
+	5,  // 66: caisse.rpc.v1.Operator.Settle:input_type -> caisse.rpc.v1.SettleRequest
+	6,  // 67: caisse.rpc.v1.Operator.Ack:input_type -> caisse.rpc.v1.AckRequest
+	7,  // 68: caisse.rpc.v1.Operator.Settlements:input_type -> caisse.rpc.v1.SettlementsRequest
+	36, // 69: caisse.rpc.v1.Operator.Init:output_type -> caisse.rpc.v1.InitResponse
+	38, // 70: caisse.rpc.v1.Operator.Status:output_type -> caisse.rpc.v1.StatusResponse
+	45, // 71: caisse.rpc.v1.Operator.Contribute:output_type -> caisse.rpc.v1.RecordResponse
+	45, // 72: caisse.rpc.v1.Operator.Disburse:output_type -> caisse.rpc.v1.RecordResponse
+	45, // 73: caisse.rpc.v1.Operator.Correct:output_type -> caisse.rpc.v1.RecordResponse
+	47, // 74: caisse.rpc.v1.Operator.ListEntries:output_type -> caisse.rpc.v1.ListEntriesResponse
+	50, // 75: caisse.rpc.v1.Operator.Balances:output_type -> caisse.rpc.v1.BalancesResponse
+	56, // 76: caisse.rpc.v1.Operator.Verify:output_type -> caisse.rpc.v1.VerifyResponse
+	14, // 77: caisse.rpc.v1.Operator.Invite:output_type -> caisse.rpc.v1.InviteResponse
+	16, // 78: caisse.rpc.v1.Operator.Join:output_type -> caisse.rpc.v1.JoinResponse
+	45, // 79: caisse.rpc.v1.Operator.Propose:output_type -> caisse.rpc.v1.RecordResponse
+	45, // 80: caisse.rpc.v1.Operator.Vote:output_type -> caisse.rpc.v1.RecordResponse
+	24, // 81: caisse.rpc.v1.Operator.Members:output_type -> caisse.rpc.v1.MembersResponse
+	27, // 82: caisse.rpc.v1.Operator.Peers:output_type -> caisse.rpc.v1.PeersResponse
+	33, // 83: caisse.rpc.v1.Operator.Gossip:output_type -> caisse.rpc.v1.GossipResponse
+	45, // 84: caisse.rpc.v1.Operator.ClosePeriod:output_type -> caisse.rpc.v1.RecordResponse
+	60, // 85: caisse.rpc.v1.Operator.PeriodStatus:output_type -> caisse.rpc.v1.PeriodStatusResponse
+	64, // 86: caisse.rpc.v1.Operator.Redistribution:output_type -> caisse.rpc.v1.RedistributionResponse
+	11, // 87: caisse.rpc.v1.Operator.Export:output_type -> caisse.rpc.v1.ExportChunk
+	2,  // 88: caisse.rpc.v1.Operator.Rules:output_type -> caisse.rpc.v1.RulesResponse
+	4,  // 89: caisse.rpc.v1.Operator.Proposals:output_type -> caisse.rpc.v1.ProposalsResponse
+	45, // 90: caisse.rpc.v1.Operator.Settle:output_type -> caisse.rpc.v1.RecordResponse
+	45, // 91: caisse.rpc.v1.Operator.Ack:output_type -> caisse.rpc.v1.RecordResponse
+	9,  // 92: caisse.rpc.v1.Operator.Settlements:output_type -> caisse.rpc.v1.SettlementsResponse
+	69, // [69:93] is the sub-list for method output_type
+	45, // [45:69] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_caisse_rpc_v1_operator_proto_init() }
@@ -4363,7 +5448,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 	if File_caisse_rpc_v1_operator_proto != nil {
 		return
 	}
-	file_caisse_rpc_v1_operator_proto_msgTypes[30].OneofWrappers = []any{
+	file_caisse_rpc_v1_operator_proto_msgTypes[41].OneofWrappers = []any{
 		(*MemberRef_Name)(nil),
 		(*MemberRef_Pseudonym)(nil),
 	}
@@ -4373,7 +5458,7 @@ func file_caisse_rpc_v1_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_caisse_rpc_v1_operator_proto_rawDesc), len(file_caisse_rpc_v1_operator_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   56,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -44,6 +44,11 @@ const (
 	Operator_PeriodStatus_FullMethodName   = "/caisse.rpc.v1.Operator/PeriodStatus"
 	Operator_Redistribution_FullMethodName = "/caisse.rpc.v1.Operator/Redistribution"
 	Operator_Export_FullMethodName         = "/caisse.rpc.v1.Operator/Export"
+	Operator_Rules_FullMethodName          = "/caisse.rpc.v1.Operator/Rules"
+	Operator_Proposals_FullMethodName      = "/caisse.rpc.v1.Operator/Proposals"
+	Operator_Settle_FullMethodName         = "/caisse.rpc.v1.Operator/Settle"
+	Operator_Ack_FullMethodName            = "/caisse.rpc.v1.Operator/Ack"
+	Operator_Settlements_FullMethodName    = "/caisse.rpc.v1.Operator/Settlements"
 )
 
 // OperatorClient is the client API for Operator service.
@@ -93,6 +98,20 @@ type OperatorClient interface {
 	// Export streams the accounts in a format for spreadsheets or
 	// accounting tools, in a deterministic order.
 	Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportChunk], error)
+	// Rules returns the rules in force for a period and every rule set
+	// adopted since the charter.
+	Rules(ctx context.Context, in *RulesRequest, opts ...grpc.CallOption) (*RulesResponse, error)
+	// Proposals lists the proposals with their counts, by caisses and by
+	// members represented.
+	Proposals(ctx context.Context, in *ProposalsRequest, opts ...grpc.CallOption) (*ProposalsResponse, error)
+	// Settle records that this caisse paid a transfer of a period's
+	// settlement plan.
+	Settle(ctx context.Context, in *SettleRequest, opts ...grpc.CallOption) (*RecordResponse, error)
+	// Ack records that this caisse received a settlement.
+	Ack(ctx context.Context, in *AckRequest, opts ...grpc.CallOption) (*RecordResponse, error)
+	// Settlements returns a period's settlement plan with what is paid,
+	// acknowledged and late, and the settlements recorded for it.
+	Settlements(ctx context.Context, in *SettlementsRequest, opts ...grpc.CallOption) (*SettlementsResponse, error)
 }
 
 type operatorClient struct {
@@ -302,6 +321,56 @@ func (c *operatorClient) Export(ctx context.Context, in *ExportRequest, opts ...
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Operator_ExportClient = grpc.ServerStreamingClient[ExportChunk]
 
+func (c *operatorClient) Rules(ctx context.Context, in *RulesRequest, opts ...grpc.CallOption) (*RulesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RulesResponse)
+	err := c.cc.Invoke(ctx, Operator_Rules_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) Proposals(ctx context.Context, in *ProposalsRequest, opts ...grpc.CallOption) (*ProposalsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposalsResponse)
+	err := c.cc.Invoke(ctx, Operator_Proposals_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) Settle(ctx context.Context, in *SettleRequest, opts ...grpc.CallOption) (*RecordResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordResponse)
+	err := c.cc.Invoke(ctx, Operator_Settle_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) Ack(ctx context.Context, in *AckRequest, opts ...grpc.CallOption) (*RecordResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordResponse)
+	err := c.cc.Invoke(ctx, Operator_Ack_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *operatorClient) Settlements(ctx context.Context, in *SettlementsRequest, opts ...grpc.CallOption) (*SettlementsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SettlementsResponse)
+	err := c.cc.Invoke(ctx, Operator_Settlements_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OperatorServer is the server API for Operator service.
 // All implementations must embed UnimplementedOperatorServer
 // for forward compatibility.
@@ -349,6 +418,20 @@ type OperatorServer interface {
 	// Export streams the accounts in a format for spreadsheets or
 	// accounting tools, in a deterministic order.
 	Export(*ExportRequest, grpc.ServerStreamingServer[ExportChunk]) error
+	// Rules returns the rules in force for a period and every rule set
+	// adopted since the charter.
+	Rules(context.Context, *RulesRequest) (*RulesResponse, error)
+	// Proposals lists the proposals with their counts, by caisses and by
+	// members represented.
+	Proposals(context.Context, *ProposalsRequest) (*ProposalsResponse, error)
+	// Settle records that this caisse paid a transfer of a period's
+	// settlement plan.
+	Settle(context.Context, *SettleRequest) (*RecordResponse, error)
+	// Ack records that this caisse received a settlement.
+	Ack(context.Context, *AckRequest) (*RecordResponse, error)
+	// Settlements returns a period's settlement plan with what is paid,
+	// acknowledged and late, and the settlements recorded for it.
+	Settlements(context.Context, *SettlementsRequest) (*SettlementsResponse, error)
 	mustEmbedUnimplementedOperatorServer()
 }
 
@@ -415,6 +498,21 @@ func (UnimplementedOperatorServer) Redistribution(context.Context, *Redistributi
 }
 func (UnimplementedOperatorServer) Export(*ExportRequest, grpc.ServerStreamingServer[ExportChunk]) error {
 	return status.Error(codes.Unimplemented, "method Export not implemented")
+}
+func (UnimplementedOperatorServer) Rules(context.Context, *RulesRequest) (*RulesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Rules not implemented")
+}
+func (UnimplementedOperatorServer) Proposals(context.Context, *ProposalsRequest) (*ProposalsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Proposals not implemented")
+}
+func (UnimplementedOperatorServer) Settle(context.Context, *SettleRequest) (*RecordResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Settle not implemented")
+}
+func (UnimplementedOperatorServer) Ack(context.Context, *AckRequest) (*RecordResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Ack not implemented")
+}
+func (UnimplementedOperatorServer) Settlements(context.Context, *SettlementsRequest) (*SettlementsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Settlements not implemented")
 }
 func (UnimplementedOperatorServer) mustEmbedUnimplementedOperatorServer() {}
 func (UnimplementedOperatorServer) testEmbeddedByValue()                  {}
@@ -772,6 +870,96 @@ func _Operator_Export_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Operator_ExportServer = grpc.ServerStreamingServer[ExportChunk]
 
+func _Operator_Rules_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RulesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Rules(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Rules_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Rules(ctx, req.(*RulesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_Proposals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposalsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Proposals(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Proposals_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Proposals(ctx, req.(*ProposalsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_Settle_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SettleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Settle(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Settle_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Settle(ctx, req.(*SettleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_Ack_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AckRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Ack(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Ack_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Ack(ctx, req.(*AckRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Operator_Settlements_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SettlementsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OperatorServer).Settlements(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Operator_Settlements_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OperatorServer).Settlements(ctx, req.(*SettlementsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Operator_ServiceDesc is the grpc.ServiceDesc for Operator service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -850,6 +1038,26 @@ var Operator_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Redistribution",
 			Handler:    _Operator_Redistribution_Handler,
+		},
+		{
+			MethodName: "Rules",
+			Handler:    _Operator_Rules_Handler,
+		},
+		{
+			MethodName: "Proposals",
+			Handler:    _Operator_Proposals_Handler,
+		},
+		{
+			MethodName: "Settle",
+			Handler:    _Operator_Settle_Handler,
+		},
+		{
+			MethodName: "Ack",
+			Handler:    _Operator_Ack_Handler,
+		},
+		{
+			MethodName: "Settlements",
+			Handler:    _Operator_Settlements_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
