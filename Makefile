@@ -9,7 +9,7 @@ COUNT     ?= 6
 SEEDS     ?= 2000
 FUZZTIME  ?= 10s
 
-.PHONY: help build test test-short run demo sim bench fuzz proto verify tidy clean
+.PHONY: help build test test-short run demo sim bench fuzz proto verify tidy clean container-test
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ test: ## go test -race ./... (the README's and CI's command)
 
 test-short: ## the quick tests only, without the race detector
 	$(GO) test -short ./...
+
+container-test: ## the deploy files in Docker: image, compose federation, partition, kill -9 (needs a Docker engine)
+	CAISSE_CONTAINER_TEST=1 $(GO) test -count=1 -v -timeout 15m -run 'TestComposeFederation$$' ./internal/containertest/
 
 run: ## a node on the embedded default (data in ~/.local/share/caisse)
 	$(GO) run ./cmd/caissed

@@ -152,6 +152,7 @@ func (n *Node) startReplication(ctx context.Context, fed ledger.Hash, gossipKey 
 	}
 	n.log.Info("replicating", "sync", r.syncAddr, "gossip", r.gossip.LocalAddr().String(), "federation", fed.Short())
 	go r.loop(ctx)
+	go r.reconnect(ctx)
 	return r, nil
 }
 

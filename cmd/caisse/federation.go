@@ -14,11 +14,11 @@ import (
 func federationCmd(g *globals) *ffcli.Command {
 	return &ffcli.Command{
 		Name:       "federation",
-		ShortUsage: "caisse federation <invite|join|admit|exclude|members> [flags]",
+		ShortUsage: "caisse federation <invite|join|admit|exclude|members|form> [flags]",
 		ShortHelp:  "invite, join, admit and exclude collectives",
 		FlagSet:    flag.NewFlagSet("caisse federation", flag.ContinueOnError),
 		Subcommands: []*ffcli.Command{
-			inviteCmd(g), joinCmd(g), proposeCmd(g, "admit"), proposeCmd(g, "exclude"), membersCmd(g),
+			inviteCmd(g), joinCmd(g), proposeCmd(g, "admit"), proposeCmd(g, "exclude"), membersCmd(g), formCmd(g),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

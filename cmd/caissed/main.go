@@ -63,7 +63,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	socket := cfg.Socket
+	if socket == "" {
+		socket = node.SocketPath(cfg.DataDir)
+	}
+	stopNotify := notifySystemd(ctx, socket, log)
 	runErr := n.Run(ctx)
+	stopNotify()
 	if err := n.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
