@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
@@ -56,6 +57,16 @@ func proposalsCmd(g *globals) *ffcli.Command {
 					fmt.Fprintf(g.stdout, "; decided %s", p.GetDecided())
 				}
 				fmt.Fprintln(g.stdout)
+				for _, b := range p.GetBallots() {
+					fmt.Fprintf(g.stdout, "  %s: %s\n", orID(b.GetVoterName(), b.GetVoter()), b.GetChoice())
+				}
+				if p.GetStatus() == "open" && len(p.GetNotVoted()) > 0 {
+					fmt.Fprintf(g.stdout, "  not voted: %s", strings.Join(p.GetNotVoted(), ", "))
+					if n := len(p.GetClosedWithout()); n > 0 {
+						fmt.Fprintf(g.stdout, " (%d closed the deadline period and can no longer vote)", n)
+					}
+					fmt.Fprintln(g.stdout)
+				}
 				if p.GetAction() == "rules" {
 					printRules(g, p.GetRules(), r.GetCurrency(), "  ")
 				}
@@ -63,6 +74,13 @@ func proposalsCmd(g *globals) *ffcli.Command {
 			return nil
 		},
 	}
+}
+
+func orID(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
 }
 
 func describeProposal(p *rpcv1.ProposalView) string {
