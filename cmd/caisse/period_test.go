@@ -54,20 +54,7 @@ func TestPeriodRedistributionOnThreeNodes(t *testing.T) {
 	}
 	mustCLI(t, c.p, "period", "close", p, "--members", "35", "--need", "strike_day=14,legal_case=1")
 
-	var want redistributionOut
-	for _, n := range nodes {
-		var got redistributionOut
-		waitCond(t, 30*time.Second, "the final redistribution on "+n.name, func() bool {
-			cliJSON(t, n.p, &got, "redistribution", p)
-			return got.Final
-		})
-		if want.Period == "" {
-			want = got
-		}
-		if !reflect.DeepEqual(want, got) {
-			t.Fatalf("%s computes another redistribution:\n%+v\nwant\n%+v", n.name, got, want)
-		}
-	}
+	want := sameFinalRedistribution(t, nodes, p)
 	var shares, nets int64
 	for _, s := range want.Caisses {
 		shares += s.Share
@@ -79,4 +66,25 @@ func TestPeriodRedistributionOnThreeNodes(t *testing.T) {
 	if len(want.Transfers) == 0 || len(want.Transfers) > 2 {
 		t.Fatalf("settlement plan of %d transfers for three caisses", len(want.Transfers))
 	}
+}
+
+// sameFinalRedistribution waits for period p to be final on every node and
+// requires the same redistribution, to the cent, from each; it returns it.
+func sameFinalRedistribution(t *testing.T, nodes []*fedNode, p string) redistributionOut {
+	t.Helper()
+	var want redistributionOut
+	for _, n := range nodes {
+		var got redistributionOut
+		waitCond(t, 30*time.Second, "the final redistribution of "+p+" on "+n.name, func() bool {
+			cliJSON(t, n.p, &got, "redistribution", p)
+			return got.Final
+		})
+		if want.Period == "" {
+			want = got
+		}
+		if !reflect.DeepEqual(want, got) {
+			t.Fatalf("%s computes another redistribution of %s:\n%+v\nwant\n%+v", n.name, p, got, want)
+		}
+	}
+	return want
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"reflect"
 	"testing"
 	"time"
 
@@ -117,20 +116,7 @@ func TestRulesVotedOnThreeNodes(t *testing.T) {
 	mustCLI(t, a.p, "period", "close", next, "--members", "12")
 	mustCLI(t, b.p, "period", "close", next, "--members", "20", "--need", "eviction=1")
 	mustCLI(t, c.p, "period", "close", next, "--members", "31", "--need", "strike_day=2")
-	var want redistributionOut
-	for _, n := range nodes {
-		var got redistributionOut
-		waitCond(t, 30*time.Second, "the final redistribution of "+next+" on "+n.name, func() bool {
-			cliJSON(t, n.p, &got, "redistribution", next)
-			return got.Final
-		})
-		if want.Period == "" {
-			want = got
-		}
-		if !reflect.DeepEqual(want, got) {
-			t.Fatalf("%s computes another redistribution:\n%+v\nwant\n%+v", n.name, got, want)
-		}
-	}
+	want := sameFinalRedistribution(t, nodes, next)
 	var pool int64
 	for i := range 3 {
 		pool += (int64(1000*(i+1)*(i+1))*100 + int64(13*i)) * 1200 / 10000
