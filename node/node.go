@@ -42,6 +42,10 @@ type Node struct {
 	clock *ledger.Clock
 	// held are stored entries the state cannot apply yet (see replay).
 	held []ledger.Entry
+	// appendQ holds local appends waiting for a group commit (groupcommit.go).
+	appendQ chan *appendReq
+	// commitTurn is held by the caller committing a group.
+	commitTurn chan struct{}
 	// repl runs replication once the node has a federation.
 	repl atomic.Pointer[replicator]
 	// fedReady is closed when the node founds or joins a federation.
@@ -69,7 +73,7 @@ func New(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data directory: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, started: cfg.Now(), fedReady: make(chan struct{})}
+	n := &Node{cfg: cfg, log: cfg.Logger, started: cfg.Now(), fedReady: make(chan struct{}), appendQ: make(chan *appendReq, appendQueueSize), commitTurn: make(chan struct{}, 1)}
 	n.met = newMetrics(n)
 	key, created, err := loadOrCreateKey(filepath.Join(cfg.DataDir, keyFile))
 	if err != nil {
@@ -221,22 +225,6 @@ func (n *Node) append(kind func(*caissev1.EntryBody)) (ledger.Entry, error) {
 		r.appended(e)
 	}
 	return e, err
-}
-
-func (n *Node) appendLocked(kind func(*caissev1.EntryBody)) (ledger.Entry, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	fid, ok := n.state.Federation()
-	if !ok {
-		return ledger.Entry{}, fmt.Errorf("node: no federation yet: found one with caisse init: %w", federation.ErrNoGenesis)
-	}
-	body := &caissev1.EntryBody{Federation: fid[:], Author: n.self[:], Seq: 1}
-	if h, ok := n.state.Head(n.self); ok {
-		body.Seq, body.Prev = uint64(h.Seq)+1, h.Hash[:]
-	}
-	body.Time = n.clock.Now(n.nowMs()).Proto()
-	kind(body)
-	return n.commitLocked(body)
 }
 
 // commitLocked signs body, checks it against the state, stores it durably

@@ -1,0 +1,201 @@
+package node
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/caisse-coop/caisse/federation"
+	"github.com/caisse-coop/caisse/ledger"
+	caissev1 "github.com/caisse-coop/caisse/proto/caisse/v1"
+)
+
+// Local appends are committed in groups: callers queue their request, and
+// whichever of them next holds n.mu signs, checks and applies every queued
+// request in turn, stores them all in one durable transaction, and answers
+// each. While one group waits on its fsync, the next one gathers, so many
+// concurrent clients share each fsync and a lone client pays for one.
+
+// appendQueueSize bounds the requests waiting for a group; maxAppendGroup
+// bounds a group (one badger transaction).
+const (
+	appendQueueSize = 1024
+	maxAppendGroup  = 512
+)
+
+// appendReq is one caller's append, answered when done is closed.
+type appendReq struct {
+	kind func(*caissev1.EntryBody)
+	e    ledger.Entry
+	err  error
+	done chan struct{}
+}
+
+// appendLocked queues kind and waits until a group commit holding it has
+// answered: checked, durable and applied, or refused with the reason. A
+// caller waits on its answer or on its turn to commit a group, never on
+// n.mu, so that the callers a group answered return at once.
+func (n *Node) appendLocked(kind func(*caissev1.EntryBody)) (ledger.Entry, error) {
+	req := &appendReq{kind: kind, done: make(chan struct{})}
+	n.appendQ <- req
+	for {
+		select {
+		case <-req.done:
+			return req.e, req.err
+		case n.commitTurn <- struct{}{}:
+		}
+		select {
+		case <-req.done:
+			// A group committed by another caller held it.
+			<-n.commitTurn
+			return req.e, req.err
+		default:
+		}
+		// req is still queued: a group answers all its requests before it
+		// gives up the turn. Commit a group; it holds req unless the queue
+		// had more than a group before it.
+		n.mu.Lock()
+		n.commitGroupLocked()
+		n.mu.Unlock()
+		<-n.commitTurn
+	}
+}
+
+// commitGroupLocked takes up to maxAppendGroup queued requests, signs,
+// checks and applies each in order, then stores those that passed in one
+// durable transaction and answers all. If the commit fails, the state is
+// rebuilt from the store, so that nothing unstored stays applied, and every
+// request of the group gets the error. n.mu is held.
+func (n *Node) commitGroupLocked() {
+	var group []*appendReq
+drain:
+	for len(group) < maxAppendGroup {
+		select {
+		case q := <-n.appendQ:
+			group = append(group, q)
+		default:
+			break drain
+		}
+	}
+	defer func() {
+		for _, q := range group {
+			close(q.done)
+		}
+	}()
+	fid, ok := n.state.Federation()
+	if !ok {
+		for _, q := range group {
+			q.err = fmt.Errorf("node: no federation yet: found one with caisse init: %w", federation.ErrNoGenesis)
+		}
+		return
+	}
+	var entries []ledger.Entry
+	var held []*appendReq
+	// Sign the group as one chain from the state's head, then check and
+	// apply in order. A request refused by the check leaves the rest
+	// chained onto an entry that will not exist: they are signed again
+	// from the new head.
+	for rest := group; len(rest) > 0; {
+		signed, errs := n.signChainLocked(fid, rest)
+		next := []*appendReq(nil)
+		for i, q := range rest {
+			if errs[i] != nil {
+				q.err = errs[i]
+				continue
+			}
+			e := signed[i]
+			if err := n.state.Check(e); err != nil {
+				q.err = err
+				next = rest[i+1:]
+				break
+			}
+			start := time.Now()
+			err := n.state.Apply(e)
+			n.met.observeApply(start)
+			if err != nil {
+				// Check passed a moment ago under the same lock: this is a
+				// bug, and the state no longer equals the store. Stop rather
+				// than go on.
+				panic(fmt.Sprintf("node: apply %s after a successful check: %v", e, err))
+			}
+			q.e = e
+			entries = append(entries, e)
+			held = append(held, q)
+		}
+		rest = next
+	}
+	if len(entries) == 0 {
+		return
+	}
+	start := time.Now()
+	err := n.store.Append(entries...)
+	n.met.observeCommit("local", start)
+	if err != nil {
+		n.log.Error("append: commit failed; rebuilding the state from the store", "entries", len(entries), "err", err)
+		if rerr := n.replay(); rerr != nil {
+			// The store cannot be read back: nothing sane can go on.
+			panic(fmt.Sprintf("node: rebuild state after a failed commit: %v (commit: %v)", rerr, err))
+		}
+		for _, q := range held {
+			q.err = fmt.Errorf("node: store %s: %w", q.e, err)
+			q.e = ledger.Entry{}
+		}
+		return
+	}
+	n.met.applied.WithLabelValues("local").Add(float64(len(entries)))
+	n.log.Debug("appended", "author", n.self.Short(), "entries", len(entries), "seq", entries[len(entries)-1].Seq())
+}
+
+// signChainLocked makes the entries of reqs, in order, as the next entries
+// of this node's log after the state's head: each body's prev is the hash
+// of the one before, computed from its encoding, so that the signatures,
+// the costly part, are made on every core at once. errs[i] is set for a
+// request whose body cannot be signed; the chain goes on without it. n.mu
+// is held.
+func (n *Node) signChainLocked(fid ledger.Hash, reqs []*appendReq) ([]ledger.Entry, []error) {
+	bodies := make([]*caissev1.EntryBody, len(reqs))
+	hashes := make([]ledger.Hash, len(reqs))
+	errs := make([]error, len(reqs))
+	seq, prev := uint64(1), []byte(nil)
+	if h, ok := n.state.Head(n.self); ok {
+		seq, prev = uint64(h.Seq)+1, h.Hash[:]
+	}
+	for i, q := range reqs {
+		body := &caissev1.EntryBody{Federation: fid[:], Author: n.self[:], Seq: seq, Prev: prev}
+		body.Time = n.clock.Now(n.nowMs()).Proto()
+		q.kind(body)
+		raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(body)
+		if err != nil {
+			errs[i] = fmt.Errorf("node: sign: encode: %w", err)
+			continue
+		}
+		bodies[i], hashes[i] = body, ledger.HashBody(raw)
+		seq, prev = seq+1, hashes[i][:]
+	}
+	entries := make([]ledger.Entry, len(reqs))
+	workers := min(runtime.GOMAXPROCS(0), len(reqs))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(reqs); i += workers {
+				if errs[i] != nil {
+					continue
+				}
+				e, err := n.signer.Sign(bodies[i])
+				switch {
+				case err != nil:
+					errs[i] = fmt.Errorf("node: sign: %w", err)
+				case e.Hash() != hashes[i]:
+					errs[i] = fmt.Errorf("node: sign %s: the encoding changed between two calls", e)
+				default:
+					entries[i] = e
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return entries, errs
+}
