@@ -47,7 +47,8 @@ func benchCaissed(b *testing.B) string {
 	return caissedBin
 }
 
-// procStatus reads fields of /proc/PID/status in kB (VmRSS, VmHWM).
+// procStatus reads fields of /proc/PID/status in kB (VmRSS, VmHWM,
+// RssAnon, RssFile).
 func procStatus(b *testing.B, pid int) map[string]float64 {
 	b.Helper()
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
@@ -59,7 +60,7 @@ func procStatus(b *testing.B, pid int) map[string]float64 {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || !strings.HasPrefix(k, "Vm") {
+		if !ok || !strings.HasPrefix(k, "Vm") && !strings.HasPrefix(k, "Rss") {
 			continue
 		}
 		fs := strings.Fields(v)
@@ -111,7 +112,9 @@ func diskBytes(b *testing.B, dir string) int64 {
 //   - startup-s: from starting A to its operator API answering; the
 //     baseline scan-s is the time to read every entry back from the same
 //     store in this process, what any start-up that replays them pays.
-//   - idle-rss-MiB: A's VmRSS three seconds after it answers.
+//   - idle-rss-MiB: A's VmRSS three seconds after it answers; idle-anon-MiB
+//     its anonymous part (RssAnon), without the store's files that badger
+//     maps and the kernel may drop.
 //   - catchup-hwm-MiB: B's VmHWM (peak RSS) once it has caught up;
 //     serving-hwm-MiB is A's meanwhile.
 //   - disk-bytes/entry: the store's blocks on disk per entry, beside
@@ -188,7 +191,9 @@ func benchFootprint(b *testing.B, bin string, f *benchFed, entries []ledger.Entr
 	b.ReportMetric(startup.Seconds(), "startup-s")
 	b.ReportMetric(scan.Seconds(), "scan-s")
 	b.ReportMetric(mib(idle["VmRSS"]), "idle-rss-MiB")
+	b.ReportMetric(mib(idle["RssAnon"]), "idle-anon-MiB")
 	b.ReportMetric(mib(idle["VmHWM"]), "startup-hwm-MiB")
+	b.ReportMetric(mib(catchup["RssAnon"]), "caughtup-anon-MiB")
 	b.ReportMetric(mib(catchup["VmHWM"]), "catchup-hwm-MiB")
 	b.ReportMetric(mib(serving["VmHWM"]), "serving-hwm-MiB")
 	b.ReportMetric(float64(disk)/float64(len(entries)), "disk-bytes/entry")

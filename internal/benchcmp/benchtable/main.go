@@ -100,7 +100,8 @@ func (r results) median(bench, metric string) (float64, bool) {
 	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2, true
 }
 
-// matching returns the benchmark names matching pattern, sorted.
+// matching returns the benchmark names matching pattern, sorted, sizes
+// (the numbers in them) in numeric order.
 func (r results) matching(pattern *regexp.Regexp) []string {
 	var names []string
 	for n := range r {
@@ -108,8 +109,24 @@ func (r results) matching(pattern *regexp.Regexp) []string {
 			names = append(names, n)
 		}
 	}
-	slices.Sort(names)
+	slices.SortFunc(names, func(a, b string) int {
+		if c := strings.Compare(digits.ReplaceAllString(a, "#"), digits.ReplaceAllString(b, "#")); c != 0 {
+			return c
+		}
+		return slices.Compare(numbers(a), numbers(b))
+	})
 	return names
+}
+
+var digits = regexp.MustCompile(`\d+`)
+
+func numbers(s string) []int {
+	var out []int
+	for _, d := range digits.FindAllString(s, -1) {
+		n, _ := strconv.Atoi(d)
+		out = append(out, n)
+	}
+	return out
 }
 
 // A figure is one line of the table. Its value is metric of a benchmark

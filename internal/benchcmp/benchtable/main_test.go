@@ -1,6 +1,8 @@
 package main
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -13,6 +15,8 @@ BenchmarkAppend/clients=1-2  	 100	 5 ns/op	 900 latency-us	 300 baseline-us
 BenchmarkAntiEntropyInSync/entries=10000-2  	 100	 5 ns/op	 200 wire-bytes/op
 BenchmarkAntiEntropyInSync/entries=1000000-2  	 100	 5 ns/op	 202 wire-bytes/op
 BenchmarkFootprint/entries=1000-2 1 5 ns/op 3 startup-s 1 scan-s
+BenchmarkPropagation/nodes=20-2 1 5 ns/op 30 p99-ms
+BenchmarkPropagation/nodes=5-2 1 5 ns/op 1500 p99-ms
     replication_bench_test.go:10: BenchmarkIngest log line
 PASS
 `
@@ -49,6 +53,15 @@ func TestTable(t *testing.T) {
 		if r.ran != c.ran || r.met != c.met || r.ratio != c.ratio || r.value != c.valueHave {
 			t.Errorf("%s: ran %v met %v ratio %q value %q, want %v %v %q %q", c.key, r.ran, r.met, r.ratio, r.value, c.ran, c.met, c.ratio, c.valueHave)
 		}
+	}
+	var order []string
+	for _, r := range evaluate(figures, res) {
+		if r.figure == "propagation p99" {
+			order = append(order, r.bench+" "+strconv.FormatBool(r.met))
+		}
+	}
+	if want := []string{"Propagation/nodes=5 false", "Propagation/nodes=20 true"}; !slices.Equal(order, want) {
+		t.Errorf("propagation rows %q, want %q", order, want)
 	}
 	var out strings.Builder
 	write(&out, evaluate(figures, res), true)
