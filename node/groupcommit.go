@@ -65,7 +65,7 @@ func (n *Node) appendLocked(kind func(*caissev1.EntryBody)) (ledger.Entry, error
 }
 
 // commitGroupLocked takes up to maxAppendGroup queued requests, signs,
-// checks and applies each in order, then stores those that passed in one
+// checks and applies each in order (State.Apply checks), then stores those that passed in one
 // durable transaction and answers all. If the commit fails, the state is
 // rebuilt from the store, so that nothing unstored stays applied, and every
 // request of the group gets the error. n.mu is held.
@@ -94,8 +94,8 @@ drain:
 	}
 	var entries []ledger.Entry
 	var held []*appendReq
-	// Sign the group as one chain from the state's head, then check and
-	// apply in order. A request refused by the check leaves the rest
+	// Sign the group as one chain from the state's head, then apply in
+	// order. A request the state refuses leaves the rest
 	// chained onto an entry that will not exist: they are signed again
 	// from the new head.
 	for rest := group; len(rest) > 0; {
@@ -107,19 +107,14 @@ drain:
 				continue
 			}
 			e := signed[i]
-			if err := n.state.Check(e); err != nil {
-				q.err = err
-				next = rest[i+1:]
-				break
-			}
+			// Apply checks e first and changes nothing if it refuses it.
 			start := time.Now()
 			err := n.state.Apply(e)
 			n.met.observeApply(start)
 			if err != nil {
-				// Check passed a moment ago under the same lock: this is a
-				// bug, and the state no longer equals the store. Stop rather
-				// than go on.
-				panic(fmt.Sprintf("node: apply %s after a successful check: %v", e, err))
+				q.err = err
+				next = rest[i+1:]
+				break
 			}
 			q.e = e
 			entries = append(entries, e)
