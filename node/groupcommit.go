@@ -14,10 +14,18 @@ import (
 )
 
 // Local appends are committed in groups: callers queue their request, and
-// whichever of them next holds n.mu signs, checks and applies every queued
-// request in turn, stores them all in one durable transaction, and answers
-// each. While one group waits on its fsync, the next one gathers, so many
-// concurrent clients share each fsync and a lone client pays for one.
+// whichever of them next holds the commit turn signs, checks and applies
+// every queued request in turn under n.mu, then releases n.mu and stores
+// them all in one durable transaction, and answers each. While one group
+// waits on its fsync, the callers a group answered come back and queue
+// again (reading the state under n.mu as they do), so that many concurrent
+// clients share each fsync and a lone client pays for one.
+//
+// Between its apply and its commit, a group is in flight: the state shows
+// entries that are not durable yet, for the few milliseconds of an fsync;
+// none is acknowledged before it is durable. Whatever compares the state
+// with the store, or rebuilds the state from it, first waits for the
+// groups in flight (n.inflight).
 
 // appendQueueSize bounds the requests waiting for a group; maxAppendGroup
 // bounds a group (one badger transaction).
@@ -58,39 +66,44 @@ func (n *Node) appendLocked(kind func(*caissev1.EntryBody)) (ledger.Entry, error
 		// gives up the turn. Commit a group; it holds req unless the queue
 		// had more than a group before it.
 		n.mu.Lock()
-		n.commitGroupLocked()
+		g := n.applyGroupLocked()
+		if len(g.entries) > 0 {
+			n.inflight.RLock()
+		}
 		n.mu.Unlock()
+		n.storeGroup(g)
 		<-n.commitTurn
 	}
 }
 
-// commitGroupLocked takes up to maxAppendGroup queued requests, signs,
-// checks and applies each in order (State.Apply checks), then stores those that passed in one
-// durable transaction and answers all. If the commit fails, the state is
-// rebuilt from the store, so that nothing unstored stays applied, and every
-// request of the group gets the error. n.mu is held.
-func (n *Node) commitGroupLocked() {
-	var group []*appendReq
+// group is a group commit: every request taken from the queue, and the
+// entries applied, with the requests they answer.
+type group struct {
+	reqs    []*appendReq
+	entries []ledger.Entry
+	held    []*appendReq // held[i] asked for entries[i]
+}
+
+// applyGroupLocked takes up to maxAppendGroup queued requests, signs,
+// checks and applies each in order (State.Apply checks). A request the
+// state refuses gets its error now. n.mu is held.
+func (n *Node) applyGroupLocked() group {
+	var reqs []*appendReq
 drain:
-	for len(group) < maxAppendGroup {
+	for len(reqs) < maxAppendGroup {
 		select {
 		case q := <-n.appendQ:
-			group = append(group, q)
+			reqs = append(reqs, q)
 		default:
 			break drain
 		}
 	}
-	defer func() {
-		for _, q := range group {
-			close(q.done)
-		}
-	}()
 	fid, ok := n.state.Federation()
 	if !ok {
-		for _, q := range group {
+		for _, q := range reqs {
 			q.err = fmt.Errorf("node: no federation yet: found one with caisse init: %w", federation.ErrNoGenesis)
 		}
-		return
+		return group{reqs: reqs}
 	}
 	var entries []ledger.Entry
 	var held []*appendReq
@@ -98,7 +111,7 @@ drain:
 	// order. A request the state refuses leaves the rest
 	// chained onto an entry that will not exist: they are signed again
 	// from the new head.
-	for rest := group; len(rest) > 0; {
+	for rest := reqs; len(rest) > 0; {
 		signed, errs := n.signChainLocked(fid, rest)
 		next := []*appendReq(nil)
 		for i, q := range rest {
@@ -122,26 +135,46 @@ drain:
 		}
 		rest = next
 	}
-	if len(entries) == 0 {
+	return group{reqs: reqs, entries: entries, held: held}
+}
+
+// storeGroup stores the entries of a group applied by applyGroupLocked in
+// one durable transaction, then answers every request of the group. If
+// the commit fails, the state is rebuilt from the store, so that nothing
+// unstored stays applied, and every request of the group gets the error.
+// n.mu is not held; n.inflight is read-locked if the group has entries.
+func (n *Node) storeGroup(g group) {
+	defer func() {
+		for _, q := range g.reqs {
+			close(q.done)
+		}
+	}()
+	if len(g.entries) == 0 {
 		return
 	}
 	start := time.Now()
-	err := n.store.Append(entries...)
+	err := n.store.Append(g.entries...)
 	n.met.observeCommit("local", start)
+	n.inflight.RUnlock()
 	if err != nil {
-		n.log.Error("append: commit failed; rebuilding the state from the store", "entries", len(entries), "err", err)
-		if rerr := n.replay(); rerr != nil {
+		n.mu.Lock()
+		n.log.Error("append: commit failed; rebuilding the state from the store", "entries", len(g.entries), "err", err)
+		n.inflight.Lock()
+		rerr := n.replay()
+		n.inflight.Unlock()
+		n.mu.Unlock()
+		if rerr != nil {
 			// The store cannot be read back: nothing sane can go on.
 			panic(fmt.Sprintf("node: rebuild state after a failed commit: %v (commit: %v)", rerr, err))
 		}
-		for _, q := range held {
+		for _, q := range g.held {
 			q.err = fmt.Errorf("node: store %s: %w", q.e, err)
 			q.e = ledger.Entry{}
 		}
 		return
 	}
-	n.met.applied.WithLabelValues("local").Add(float64(len(entries)))
-	n.log.Debug("appended", "author", n.self.Short(), "entries", len(entries), "seq", entries[len(entries)-1].Seq())
+	n.met.applied.WithLabelValues("local").Add(float64(len(g.entries)))
+	n.log.Debug("appended", "author", n.self.Short(), "entries", len(g.entries), "seq", g.entries[len(g.entries)-1].Seq())
 }
 
 // signChainLocked makes the entries of reqs, in order, as the next entries

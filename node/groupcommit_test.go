@@ -2,10 +2,13 @@ package node
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/caisse-coop/caisse/ledger"
+	"github.com/caisse-coop/caisse/ledger/memstore"
 	rpcv1 "github.com/caisse-coop/caisse/proto/caisse/rpc/v1"
 	caissev1 "github.com/caisse-coop/caisse/proto/caisse/v1"
 )
@@ -88,5 +91,60 @@ func TestGroupCommit(t *testing.T) {
 	defer n.Close()
 	if got := n.state.Hash(); got != live {
 		t.Fatalf("state after restart %s, live state was %s", got.Short(), live.Short())
+	}
+}
+
+// TestGroupCommitFailure makes every commit fail (a full disk) while many
+// goroutines append: each gets the store's error, nothing stays applied,
+// and once the disk is back the log goes on from where the store is.
+func TestGroupCommitFailure(t *testing.T) {
+	n := mustNew(t, testConfig(t, t.TempDir()))
+	disk := n.store
+	mem := memstore.New()
+	if err := disk.ScanAll(func(e ledger.Entry) error { return mem.Append(e) }); err != nil {
+		t.Fatal(err)
+	}
+	n.mu.Lock()
+	n.store = mem
+	before := n.state.Hash()
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		n.store = disk
+		n.mu.Unlock()
+		n.Close()
+	}()
+
+	mem.FailCommit = func() error { return syscall.ENOSPC }
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 16 {
+		wg.Go(func() {
+			for range 4 {
+				_, err := n.append(benchContribution)
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, syscall.ENOSPC) {
+			t.Fatalf("append on a full disk: %v, want ENOSPC", err)
+		}
+	}
+	mem.FailCommit = nil
+	n.mu.Lock()
+	after, h := n.state.Hash(), ledger.Head{}
+	if hh, ok := n.state.Head(n.self); ok {
+		h = hh
+	}
+	n.mu.Unlock()
+	if after != before || h.Seq != 1 {
+		t.Fatalf("after failed commits: state %s at seq %d, want %s at 1", after.Short(), h.Seq, before.Short())
+	}
+	e, err := n.append(benchContribution)
+	if err != nil || e.Seq() != 2 {
+		t.Fatalf("append once the disk is back: %v at seq %d, want seq 2", err, e.Seq())
 	}
 }

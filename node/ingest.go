@@ -90,7 +90,10 @@ func (n *Node) ingest(entries []ledger.Entry) (results []result) {
 	n.met.observeCommit("peer", start)
 	if err != nil {
 		n.log.Error("ingest: commit failed; rebuilding the state from the store", "entries", len(batch), "err", err)
-		if rerr := n.replay(); rerr != nil {
+		n.inflight.Lock() // local appends in flight first reach the store
+		rerr := n.replay()
+		n.inflight.Unlock()
+		if rerr != nil {
 			// The store cannot be read back: nothing sane can go on.
 			panic(fmt.Sprintf("node: rebuild state after a failed commit: %v (commit: %v)", rerr, err))
 		}

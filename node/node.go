@@ -45,8 +45,11 @@ type Node struct {
 	held []ledger.Entry
 	// appendQ holds local appends waiting for a group commit (groupcommit.go).
 	appendQ chan *appendReq
-	// commitTurn is held by the caller committing a group.
+	// commitTurn is held by the caller committing a group; inflight is
+	// read-locked by a group between its apply and its commit, and locked,
+	// n.mu held, by whatever needs the store to equal the state.
 	commitTurn chan struct{}
+	inflight   sync.RWMutex
 	// repl runs replication once the node has a federation.
 	repl atomic.Pointer[replicator]
 	// fedReady is closed when the node founds or joins a federation.
@@ -316,6 +319,8 @@ func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.mu.Lock()
 		defer n.mu.Unlock()
+		n.inflight.Lock()
+		defer n.inflight.Unlock()
 		n.closeErr = n.store.Close()
 	})
 	return n.closeErr
