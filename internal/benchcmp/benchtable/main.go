@@ -4,7 +4,8 @@
 //
 //	go test -run '^$' -bench . ./... | go run ./internal/benchcmp/benchtable
 //
-// A benchmark run several times (-count) gives the median of its runs. A
+// A benchmark run several times (-count) gives the median of its runs, and
+// the median of its ratios run by run. A
 // figure whose benchmark did not run is listed as "not run", never as met;
 // the exit status is 1 if any figure that ran missed its goal and -strict
 // is given.
@@ -89,15 +90,42 @@ func parse(r io.Reader) (results, error) {
 
 // median of a benchmark's metric, and whether it was measured.
 func (r results) median(bench, metric string) (float64, bool) {
-	vs := slices.Clone(r[bench][metric])
+	vs := r[bench][metric]
 	if len(vs) == 0 {
 		return 0, false
 	}
+	return median(vs), true
+}
+
+func median(xs []float64) float64 {
+	vs := slices.Clone(xs)
 	slices.Sort(vs)
 	if len(vs)%2 == 1 {
-		return vs[len(vs)/2], true
+		return vs[len(vs)/2]
 	}
-	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2, true
+	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
+}
+
+// ratio is the median of the ratios of metric to baseMetric run by run
+// when both come from the same benchmark, each run's op beside its own
+// baseline (the load of a shared machine changes between runs); otherwise
+// the ratio of the medians.
+func (r results) ratio(bench, metric, baseBench, baseMetric string) float64 {
+	vs, bs := r[bench][metric], r[baseBench][baseMetric]
+	if bench == baseBench && len(vs) == len(bs) {
+		ratios := make([]float64, 0, len(vs))
+		for i := range vs {
+			if bs[i] != 0 {
+				ratios = append(ratios, vs[i]/bs[i])
+			}
+		}
+		if len(ratios) == len(vs) {
+			return median(ratios)
+		}
+	}
+	v, _ := r.median(bench, metric)
+	b, _ := r.median(baseBench, baseMetric)
+	return v / b
 }
 
 // matching returns the benchmark names matching pattern, sorted, sizes
@@ -211,9 +239,9 @@ func (f figure) row(name string, res results) row {
 			return r
 		}
 		r.baseline = num(b) + " " + f.unit + " (" + f.baseName + ")"
-		subject = v / b
+		subject = res.ratio(name, f.metric, bench, f.baseMetric)
 		if f.inverse {
-			subject = b / v
+			subject = 1 / subject
 		}
 		r.ratio = num(subject)
 		if f.valueGoal {
