@@ -35,9 +35,11 @@ type Node struct {
 	store   ledger.Store
 	started time.Time
 
-	// mu serializes appends to this node's log and guards state and clock:
-	// an entry is checked against the state, stored durably, then applied,
-	// all under mu, so the state always equals the store.
+	// mu guards state and clock. Entries from peers are checked and
+	// applied, then stored durably, all under mu. Local appends are checked
+	// and applied under mu, then stored while a group commit is in flight
+	// (groupcommit.go): the state equals the store once no group is in
+	// flight, which inflight says.
 	mu    sync.Mutex
 	state *federation.State
 	clock *ledger.Clock
