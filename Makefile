@@ -5,11 +5,12 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 BENCHTIME ?= 1s
 COUNT     ?= 6
+BENCH_ENTRIES ?= 100000
 
 SEEDS     ?= 2000
 FUZZTIME  ?= 10s
 
-.PHONY: help build test test-short run demo sim bench fuzz proto verify tidy clean container-test
+.PHONY: help build test test-short run demo sim bench bench-full bench-all fuzz proto verify tidy clean container-test
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -35,8 +36,25 @@ demo: ## a demo federation of three nodes on loopback (the README's first comman
 sim: ## long seeded simulations of the sync core: make sim SEEDS=N (SIM_SEED=N replays one)
 	SIM_SEEDS=$(SEEDS) $(GO) test -count=1 -timeout 60m -run 'TestSim$$' ./node/syncer/syncertest/
 
-bench: ## benchmarks, each beside its same-run baseline (x-baseline); feed to benchstat
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee bench.out
+bench: ## the performance suite at BENCH_ENTRIES entries: one table, each figure beside its same-run baseline
+	@rm -f bench.out; echo "bench: BENCH_ENTRIES=$(BENCH_ENTRIES), output in bench.out"
+	@echo 'bench: ingest, appends, queries, anti-entropy'
+	@BENCH_ENTRIES=$(BENCH_ENTRIES) nice $(GO) test -timeout 2h -run '^$$' -bench '^Benchmark(Ingest|Append|Queries|AntiEntropyInSync|AntiEntropyMembers)$$' \
+		-benchtime $(BENCHTIME) -count $(COUNT) ./node/ >>bench.out 2>&1 || { tail -40 bench.out; exit 1; }
+	@echo 'bench: catch-up'
+	@BENCH_ENTRIES=$(BENCH_ENTRIES) nice $(GO) test -timeout 2h -run '^$$' -bench '^BenchmarkCatchUp$$' -benchtime 1x -count 3 ./node/ >>bench.out 2>&1 || { tail -40 bench.out; exit 1; }
+	@echo 'bench: footprint of real caissed processes'
+	@BENCH_ENTRIES=$(BENCH_ENTRIES) nice $(GO) test -timeout 2h -run '^$$' -bench '^BenchmarkFootprint$$' -benchtime 1x -count 1 ./node/ >>bench.out 2>&1 || { tail -40 bench.out; exit 1; }
+	@echo 'bench: propagation'
+	@nice $(GO) test -timeout 2h -run '^$$' -bench '^BenchmarkPropagation$$' -benchtime 200x -count 1 ./node/ >>bench.out 2>&1 || { tail -40 bench.out; exit 1; }
+	@echo "go: $$($(GO) env GOVERSION); cpu: $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') x $$(nproc); $$(date -u '+%Y-%m-%d %H:%M UTC')"
+	@$(GO) run ./internal/benchcmp/benchtable bench.out
+
+bench-full: ## make bench with 1M entries (about an hour)
+	$(MAKE) bench BENCH_ENTRIES=1000000
+
+bench-all: ## every benchmark of every package, each beside its baseline (x-baseline); feed to benchstat
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee bench-all.out
 
 fuzz: ## every fuzz target for FUZZTIME each, one after the other (make fuzz FUZZTIME=1m)
 	FUZZTIME=$(FUZZTIME) ./.ci/fuzz
@@ -53,4 +71,4 @@ verify: ## gofmt, vet, buf lint; fail if go.mod or generated code is stale
 	@git diff --exit-code -- proto/ || { echo 'proto/: generated code is stale: run make proto and commit'; exit 1; }
 
 clean: ## remove build outputs
-	rm -rf $(BIN) bench.out
+	rm -rf $(BIN) bench.out bench-all.out

@@ -60,7 +60,11 @@ func (n *Node) ingest(entries []ledger.Entry) (results []result) {
 			r.out, r.err = pending, err // the clock may catch up; never applied meanwhile
 			continue
 		}
-		err := n.state.Check(e)
+		// Apply checks e first and changes nothing if it refuses it: one
+		// pass over the state, not a Check and then an Apply.
+		start := time.Now()
+		err := n.state.Apply(e)
+		n.met.observeApply(start)
 		switch {
 		case err == nil:
 		case errors.Is(err, ledger.ErrDuplicate):
@@ -81,13 +85,6 @@ func (n *Node) ingest(entries []ledger.Entry) (results []result) {
 			r.out, r.err = refused, err
 			continue
 		}
-		start := time.Now()
-		err = n.state.Apply(e)
-		n.met.observeApply(start)
-		if err != nil {
-			r.out, r.err = refused, err
-			continue
-		}
 		_ = n.clock.Observe(e.Time(), now)
 		batch = append(batch, e)
 		batchIdx = append(batchIdx, i)
@@ -100,7 +97,10 @@ func (n *Node) ingest(entries []ledger.Entry) (results []result) {
 	n.met.observeCommit("peer", start)
 	if err != nil {
 		n.log.Error("ingest: commit failed; rebuilding the state from the store", "entries", len(batch), "err", err)
-		if rerr := n.replay(); rerr != nil {
+		n.inflight.Lock() // local appends in flight first reach the store
+		rerr := n.replay()
+		n.inflight.Unlock()
+		if rerr != nil {
 			// The store cannot be read back: nothing sane can go on.
 			panic(fmt.Sprintf("node: rebuild state after a failed commit: %v (commit: %v)", rerr, err))
 		}

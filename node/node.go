@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,14 +35,23 @@ type Node struct {
 	store   ledger.Store
 	started time.Time
 
-	// mu serializes appends to this node's log and guards state and clock:
-	// an entry is checked against the state, stored durably, then applied,
-	// all under mu, so the state always equals the store.
+	// mu guards state and clock. Entries from peers are checked and
+	// applied, then stored durably, all under mu. Local appends are checked
+	// and applied under mu, then stored while a group commit is in flight
+	// (groupcommit.go): the state equals the store once no group is in
+	// flight, which inflight says.
 	mu    sync.Mutex
 	state *federation.State
 	clock *ledger.Clock
 	// held are stored entries the state cannot apply yet (see replay).
 	held []ledger.Entry
+	// appendQ holds local appends waiting for a group commit (groupcommit.go).
+	appendQ chan *appendReq
+	// commitTurn is held by the caller committing a group; inflight is
+	// read-locked by a group between its apply and its commit, and locked,
+	// n.mu held, by whatever needs the store to equal the state.
+	commitTurn chan struct{}
+	inflight   sync.RWMutex
 	// repl runs replication once the node has a federation.
 	repl atomic.Pointer[replicator]
 	// fedReady is closed when the node founds or joins a federation.
@@ -73,7 +83,7 @@ func New(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data directory: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, started: cfg.Now(), fedReady: make(chan struct{})}
+	n := &Node{cfg: cfg, log: cfg.Logger, started: cfg.Now(), fedReady: make(chan struct{}), appendQ: make(chan *appendReq, appendQueueSize), commitTurn: make(chan struct{}, 1)}
 	n.met = newMetrics(n)
 	key, created, err := loadOrCreateKey(filepath.Join(cfg.DataDir, keyFile))
 	if err != nil {
@@ -101,6 +111,9 @@ func New(cfg Config) (*Node, error) {
 		store.Close()
 		return nil, err
 	}
+	// Replaying decodes every entry: hand the garbage back to the system
+	// now rather than over minutes, so that an idle node stays small.
+	debug.FreeOSMemory()
 	if _, ok := n.state.Federation(); !ok && cfg.Found {
 		if _, err := n.found(cfg.Federation, cfg.Name); err != nil {
 			store.Close()
@@ -227,22 +240,6 @@ func (n *Node) append(kind func(*caissev1.EntryBody)) (ledger.Entry, error) {
 	return e, err
 }
 
-func (n *Node) appendLocked(kind func(*caissev1.EntryBody)) (ledger.Entry, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	fid, ok := n.state.Federation()
-	if !ok {
-		return ledger.Entry{}, fmt.Errorf("node: no federation yet: found one with caisse init: %w", federation.ErrNoGenesis)
-	}
-	body := &caissev1.EntryBody{Federation: fid[:], Author: n.self[:], Seq: 1}
-	if h, ok := n.state.Head(n.self); ok {
-		body.Seq, body.Prev = uint64(h.Seq)+1, h.Hash[:]
-	}
-	body.Time = n.clock.Now(n.nowMs()).Proto()
-	kind(body)
-	return n.commitLocked(body)
-}
-
 // commitLocked signs body, checks it against the state, stores it durably
 // and applies it. n.mu is held.
 func (n *Node) commitLocked(body *caissev1.EntryBody) (ledger.Entry, error) {
@@ -350,6 +347,8 @@ func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.mu.Lock()
 		defer n.mu.Unlock()
+		n.inflight.Lock()
+		defer n.inflight.Unlock()
 		n.closeErr = n.store.Close()
 	})
 	return n.closeErr

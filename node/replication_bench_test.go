@@ -473,7 +473,7 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	workers := runtime.GOMAXPROCS(0)
 	b.ReportAllocs()
-	benchcmp.Run(b, func(i int) {
+	base, _ := benchcmp.Run(b, func(i int) {
 		lo, hi, ok := batchAt(i)
 		if !ok {
 			return
@@ -510,24 +510,29 @@ func BenchmarkIngest(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 	b.ReportMetric(float64(entries[0].Size()), "entry-bytes")
+	b.ReportMetric(float64(b.N)/max(base, 1).Seconds(), "baseline-entries/s")
 }
 
 // BenchmarkCatchUp times a fresh node B catching up with a node A that
-// holds a genesis and N contributions: from node.New for B until B's store
-// vector equals A's. Each iteration starts a new B (the co-founder, with a
-// join.json naming A) on an empty data directory. The baseline writes the
-// same entries, encoded, under keys of an author and a seq, to a fresh
-// badger database with the store's main options, in synced transactions of
-// 512: x-baseline is catch-up time over the time just to write what is
-// caught up. wire-bytes/entry and wire/entries are the sync traffic
-// between A and B (both directions, TLS included) per entry and over the
-// sum of the entries' encoded sizes.
+// holds a genesis and BENCH_ENTRIES contributions: from node.New for B
+// until B's store vector equals A's. Each iteration starts a new B (the
+// co-founder, with a join.json naming A) on an empty data directory.
 //
-// The 100k case takes a while; run it alone with -benchtime=1x.
+// The baseline (baseline-s) is the time to verify every entry's signature
+// with raw ed25519.Verify on GOMAXPROCS goroutines, measured just before:
+// catch-up cannot be faster than that, and should not be much slower.
+// rawwrite-s, for comparison, is the time to write the same entries to a
+// fresh badger database with the store's main options, in synced
+// transactions of 512.
+// wire-MB is the sync traffic between A and B (both directions, TLS
+// included), entries-MB the sum of the entries' encoded sizes. While B
+// catches up, its operator Status is read every 50ms: progress-reports
+// counts the reads that reported progress (entries left, a percentage
+// under 100), and the benchmark fails if none did on a catch-up of more
+// than two seconds.
 func BenchmarkCatchUp(b *testing.B) {
-	for _, n := range []int{1_000, 100_000} {
-		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) { benchCatchUp(b, n) })
-	}
+	n := benchEntries(b)
+	b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) { benchCatchUp(b, n) })
 }
 
 func benchCatchUp(b *testing.B, n int) {
@@ -540,8 +545,9 @@ func benchCatchUp(b *testing.B, n int) {
 	keys, values := benchRawKV(p.entries)
 	base := b.TempDir()
 
-	var baseline, took time.Duration
+	var baseline, rawWrite, took time.Duration
 	var wire int64
+	var reports int
 	for b.Loop() {
 		b.StopTimer()
 		bDir, err := os.MkdirTemp(base, "b")
@@ -549,21 +555,25 @@ func benchCatchUp(b *testing.B, n int) {
 			b.Fatal(err)
 		}
 		cfg := p.bConfig(b, bDir, nil, DefaultConfig().AntiEntropy)
+		baseline += benchVerifyAll(b, p.entries)
 		rawDir, err := os.MkdirTemp(base, "raw")
 		if err != nil {
 			b.Fatal(err)
 		}
-		baseline += benchRawWrite(b, rawDir, keys, values)
+		rawWrite += benchRawWrite(b, rawDir, keys, values)
 		os.RemoveAll(rawDir)
 		w0 := p.wire()
 
 		b.StartTimer()
-		start := time.Now()
 		bn := startBenchNode(b, cfg)
 		p.bProxy.setTarget(bn.repl(b).lis.Addr().String())
-		benchWaitVector(b, bn, want)
-		took += time.Since(start)
+		r, t := benchWaitCaughtUp(b, bn, want)
+		took += t
+		reports += r
 		b.StopTimer()
+		if t > 2*time.Second && r == 0 {
+			b.Fatalf("caught up in %v without any progress in Status", t)
+		}
 
 		wire += p.wire() - w0
 		p.bProxy.setTarget("")
@@ -573,12 +583,82 @@ func benchCatchUp(b *testing.B, n int) {
 		b.StartTimer()
 	}
 	entries := len(p.entries)
-	b.ReportMetric(float64(baseline.Nanoseconds())/float64(b.N), "baseline-ns/op")
+	b.ReportMetric(took.Seconds()/float64(b.N), "catchup-s")
+	b.ReportMetric(baseline.Seconds()/float64(b.N), "baseline-s")
+	b.ReportMetric(rawWrite.Seconds()/float64(b.N), "rawwrite-s")
 	b.ReportMetric(float64(took)/float64(max(baseline, 1)), "x-baseline")
 	b.ReportMetric(float64(entries)*float64(b.N)/took.Seconds(), "entries/s")
-	b.ReportMetric(float64(wire)/float64(b.N)/float64(entries), "wire-bytes/entry")
-	b.ReportMetric(float64(sum)/float64(entries), "entry-bytes")
+	b.ReportMetric(float64(wire)/float64(b.N)/1e6, "wire-MB")
+	b.ReportMetric(float64(sum)/1e6, "entries-MB")
 	b.ReportMetric(float64(wire)/float64(b.N)/float64(sum), "wire/entries")
+	b.ReportMetric(float64(reports)/float64(b.N), "progress-reports")
+}
+
+// benchVerifyAll verifies every entry's signature over its signed message
+// with raw ed25519.Verify, on GOMAXPROCS goroutines, and returns the time.
+func benchVerifyAll(b *testing.B, entries []ledger.Entry) time.Duration {
+	b.Helper()
+	workers := runtime.GOMAXPROCS(0)
+	var bad atomic.Bool
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range workers {
+		wg.Go(func() {
+			msg := make([]byte, 0, ledger.MaxEntrySize+len(benchSignContext))
+			for i := w; i < len(entries); i += workers {
+				e := entries[i]
+				a := e.Author()
+				msg = append(append(msg[:0], benchSignContext...), e.BodyBytes()...)
+				if !ed25519.Verify(ed25519.PublicKey(a[:]), msg, e.Signature()) {
+					bad.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	if bad.Load() {
+		b.Fatal("baseline: a signature does not verify: has ledger's signing context changed?")
+	}
+	return took
+}
+
+// benchWaitCaughtUp waits until bn's store holds want, reading bn's
+// operator Status every 50ms, and returns how many reads reported progress
+// and the time taken.
+func benchWaitCaughtUp(b *testing.B, bn *benchNode, want ledger.Vector) (reports int, took time.Duration) {
+	b.Helper()
+	start := time.Now()
+	be := &backend{n: bn.n}
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		count := 0
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				done <- count
+				return
+			case <-tick.C:
+			}
+			st, err := be.Status(context.Background(), &rpcv1.StatusRequest{})
+			if err != nil {
+				continue
+			}
+			for _, c := range st.GetCatchingUp() {
+				if c.GetEntriesLeft() > 0 && c.GetPercent() < 100 {
+					count++
+					break
+				}
+			}
+		}
+	}()
+	benchWaitVector(b, bn, want)
+	took = time.Since(start)
+	close(stop)
+	return <-done, took
 }
 
 // benchWaitVector waits until bn's store holds want.
@@ -626,23 +706,7 @@ func benchRawKV(entries []ledger.Entry) (keys, values [][]byte) {
 func benchRawWrite(b *testing.B, dir string, keys, values [][]byte) time.Duration {
 	b.Helper()
 	start := time.Now()
-	db, err := badger.Open(badger.DefaultOptions(dir).
-		WithLogger(nil).
-		WithSyncWrites(true).
-		WithCompression(options.None).
-		WithValueThreshold(ledger.MaxEntrySize + 1).
-		WithMemTableSize(16 << 20).
-		WithNumMemtables(2).
-		WithBlockCacheSize(16 << 20).
-		WithIndexCacheSize(16 << 20).
-		WithValueLogFileSize(64 << 20).
-		WithNumLevelZeroTables(3).
-		WithNumLevelZeroTablesStall(8).
-		WithNumCompactors(2).
-		WithMetricsEnabled(false))
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := openRawBadger(b, dir)
 	for lo := 0; lo < len(keys); lo += benchBatch {
 		err := db.Update(func(txn *badger.Txn) error {
 			for i := lo; i < min(lo+benchBatch, len(keys)); i++ {
@@ -664,12 +728,37 @@ func benchRawWrite(b *testing.B, dir string, keys, values [][]byte) time.Duratio
 	return took
 }
 
+// openRawBadger opens a badger database in dir with the store's main
+// options (see badgerstore's badgerOptions), synced writes included.
+func openRawBadger(b *testing.B, dir string) *badger.DB {
+	b.Helper()
+	db, err := badger.Open(badger.DefaultOptions(dir).
+		WithLogger(nil).
+		WithSyncWrites(true).
+		WithCompression(options.None).
+		WithValueThreshold(ledger.MaxEntrySize + 1).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(16 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithNumLevelZeroTables(3).
+		WithNumLevelZeroTablesStall(8).
+		WithNumCompactors(2).
+		WithMetricsEnabled(false))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
 // BenchmarkAntiEntropyInSync measures one anti-entropy round between two
-// nodes that hold the same entries, at 1k and at 100k: B's replicator
+// nodes that hold the same entries, at 10k and at BENCH_ENTRIES (at least
+// 100k): B's replicator
 // exchanges vectors with A (replicator.exchange, the code a round runs),
 // and as the vectors are equal nothing follows. A round's cost depends on
-// the number of authors, not of entries: the benchmark fails if the 100k
-// figures exceed the 1k ones by more than a few bytes.
+// the number of authors, not of entries: the benchmark fails if the large
+// figures exceed the 10k ones by more than a few bytes.
 //
 // proto-bytes/op is the ExchangeRequest and ExchangeResponse as node/sync.go
 // and node/api build them; wire-bytes/op is measured between the nodes
@@ -682,7 +771,7 @@ func BenchmarkAntiEntropyInSync(b *testing.B) {
 		rounds      int
 	}
 	got := map[int]figures{}
-	sizes := []int{1_000, 100_000}
+	sizes := []int{10_000, max(benchEntries(b), 100_000)}
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
 			pb, wb := benchAntiEntropy(b, n)
@@ -695,8 +784,8 @@ func BenchmarkAntiEntropyInSync(b *testing.B) {
 		b.Logf("anti-entropy: not comparing sizes, only %d of 2 ran", len(got))
 		return
 	}
-	// Seqs are varints: 1001 takes 2 bytes, 100001 3, once in the request
-	// and once in the response.
+	// Seqs are varints: 10001 takes 2 bytes, 1000001 3, once in the
+	// request and once in the response.
 	const protoSlack = 4
 	if large.proto > small.proto+protoSlack {
 		b.Fatalf("an in-sync round grows with entries: %.0f bytes of messages at %d entries, %.0f at %d",

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -721,6 +722,9 @@ func (c *catchUp) observe(r *replicator, saved uint64) {
 		r.n.log.Info("catching up", args...)
 	case left == 0 && !c.since.IsZero():
 		r.n.log.Info("caught up", "entries", saved-c.savedStart, "took", now.Sub(c.since).Round(time.Millisecond))
+		// Catching up decodes and verifies every entry: hand the garbage
+		// back to the system at once.
+		debug.FreeOSMemory()
 		c.since = time.Time{}
 	}
 }

@@ -28,6 +28,8 @@ func (b *backend) Verify(ctx context.Context, _ *rpcv1.VerifyRequest) (*rpcv1.Ve
 	// can be compared with a live state that does not move.
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.inflight.Lock() // local appends in flight first reach the store
+	defer n.inflight.Unlock()
 	state := federation.New()
 	genesis, err := findGenesis(n.store)
 	if err != nil {

@@ -148,3 +148,6 @@ func (p *Proc) Stop(t testing.TB) {
 		t.Fatalf("caissed exited with %v after SIGTERM\n%s", p.err, p.Logs())
 	}
 }
+
+// PID is the process id, to read /proc/PID while it runs.
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
