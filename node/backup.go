@@ -28,13 +28,17 @@ func (n *Node) Backup(ctx context.Context, w io.Writer) (backup.Header, error) {
 	if err != nil {
 		return backup.Header{}, fmt.Errorf("node: backup: %w", err)
 	}
+	// The vector, the proofs and the state hash at one instant, with no
+	// group commit in flight: the state then holds what the store does.
 	n.mu.Lock()
+	n.inflight.Lock()
 	vec, err := n.store.Vector()
 	var proofs []ledger.ForkProof
 	if err == nil {
 		proofs, err = n.store.Forks()
 	}
 	state := n.state.Hash()
+	n.inflight.Unlock()
 	n.mu.Unlock()
 	if err != nil {
 		return backup.Header{}, fmt.Errorf("node: backup: %w", err)

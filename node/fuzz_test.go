@@ -63,7 +63,8 @@ func newMemNode(tb testing.TB) *memNode {
 	if err := cfg.validate(); err != nil {
 		tb.Fatal(err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, started: cfg.Now(), fedReady: make(chan struct{})}
+	n := &Node{cfg: cfg, log: cfg.Logger, started: cfg.Now(), fedReady: make(chan struct{}),
+		appendQ: make(chan *appendReq, appendQueueSize), commitTurn: make(chan struct{}, 1)}
 	n.met = newMetrics(n)
 	seed := make([]byte, ed25519.SeedSize)
 	seed[0] = 1

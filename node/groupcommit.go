@@ -105,6 +105,12 @@ drain:
 		}
 		return group{reqs: reqs}
 	}
+	if err := n.checkDisk(); err != nil {
+		for _, q := range reqs {
+			q.err = err
+		}
+		return group{reqs: reqs}
+	}
 	var entries []ledger.Entry
 	var held []*appendReq
 	// Sign the group as one chain from the state's head, then apply in
