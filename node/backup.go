@@ -200,6 +200,12 @@ func RestoreBackup(dataDir string, r io.Reader, log *slog.Logger) (Restored, err
 		os.RemoveAll(tmp)
 		return res, fmt.Errorf("node: restore: %w", err)
 	}
+	// A checkpoint of another ledger would be refused at start; it is
+	// simply stale now.
+	if err := os.Remove(filepath.Join(dataDir, stateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		os.RemoveAll(tmp)
+		return res, fmt.Errorf("node: restore: %w", err)
+	}
 	if err := os.Rename(tmp, final); err != nil {
 		os.RemoveAll(tmp)
 		return res, fmt.Errorf("node: restore: %w", err)

@@ -109,9 +109,12 @@ func diskBytes(b *testing.B, dir string) int64 {
 // data directory holding them; B, a member with an empty one, catches up
 // from A. Run it with -benchtime 1x.
 //
-//   - startup-s: from starting A to its operator API answering; the
-//     baseline scan-s is the time to read every entry back from the same
-//     store in this process, what any start-up that replays them pays.
+//   - startup-s: from starting A to its operator API answering, on a
+//     store written by the benchmark (no state checkpoint: a replay of
+//     every entry); the baseline scan-s is the time to read every entry
+//     back from the same store in this process. restart-s: the same once
+//     A stopped cleanly, from its state checkpoint; restart-idle-rss-MiB
+//     its VmRSS three seconds after.
 //   - idle-rss-MiB: A's VmRSS three seconds after it answers; idle-anon-MiB
 //     its anonymous part (RssAnon), without the store's files that badger
 //     maps and the kernel may drop.
@@ -188,8 +191,22 @@ func benchFootprint(b *testing.B, bin string, f *benchFed, entries []ledger.Entr
 	bp.Stop(b)
 	a.Stop(b)
 
+	// A stopped cleanly and saved its state: it starts again from it.
+	start = time.Now()
+	a = nodetest.Start(b, bin, dirA, "--found=false", "--log-level", "info")
+	restart := time.Since(start)
+	if !strings.Contains(a.Logs(), "from the state checkpoint") {
+		b.Fatalf("A did not start from its state checkpoint:\n%s", a.Logs())
+	}
+	time.Sleep(3 * time.Second)
+	idleAgain := procStatus(b, a.PID())
+	a.Stop(b)
+
 	b.ReportMetric(startup.Seconds(), "startup-s")
 	b.ReportMetric(scan.Seconds(), "scan-s")
+	b.ReportMetric(restart.Seconds(), "restart-s")
+	b.ReportMetric(mib(idleAgain["VmRSS"]), "restart-idle-rss-MiB")
+	b.ReportMetric(mib(idleAgain["RssAnon"]), "restart-idle-anon-MiB")
 	b.ReportMetric(mib(idle["VmRSS"]), "idle-rss-MiB")
 	b.ReportMetric(mib(idle["RssAnon"]), "idle-anon-MiB")
 	b.ReportMetric(mib(idle["VmHWM"]), "startup-hwm-MiB")

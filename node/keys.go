@@ -16,6 +16,7 @@ const (
 	keyFile       = "node.key"      // the collective's ed25519 key, PKCS#8 PEM
 	pseudonymFile = "pseudonym.key" // the local key member pseudonyms are derived with
 	ledgerDir     = "ledger"        // the badger store
+	stateFile     = "state.ckpt"    // the federation state at the last clean stop: derived, never replicated
 	registerFile  = "register.json" // local member register: never replicated
 	configFile    = "caissed.toml"
 )

@@ -35,6 +35,10 @@ type Node struct {
 	store   ledger.Store
 	started time.Time
 
+	// fromCheckpoint is true when the state was loaded from the state
+	// checkpoint at start, rather than by replaying the store.
+	fromCheckpoint bool
+
 	// mu guards state and clock. Entries from peers are checked and
 	// applied, then stored durably, all under mu. Local appends are checked
 	// and applied under mu, then stored while a group commit is in flight
@@ -107,7 +111,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: open ledger: %w", err)
 	}
 	n.store = store
-	if err := n.replay(); err != nil {
+	if err := n.load(); err != nil {
 		store.Close()
 		return nil, err
 	}
@@ -121,6 +125,26 @@ func New(cfg Config) (*Node, error) {
 		}
 	}
 	return n, nil
+}
+
+// load builds the federation state at start: from the state checkpoint
+// and the entries stored after it when it can, else by replaying the
+// store.
+func (n *Node) load() error {
+	ok, err := n.replayFromCheckpoint()
+	switch {
+	case err != nil:
+		return fmt.Errorf("node: load: %w", err)
+	case !ok:
+		return n.replay()
+	}
+	n.fromCheckpoint = true
+	n.settleLocked()
+	if fid, ok := n.state.Federation(); ok {
+		n.log.Info("ledger loaded from the state checkpoint", "federation", fid.Short(), "entries", n.state.Entries(),
+			"held", len(n.held), "state", n.state.Hash().Short())
+	}
+	return nil
 }
 
 // replay rebuilds the federation state from the store: the genesis first,
@@ -349,6 +373,7 @@ func (n *Node) Close() error {
 		defer n.mu.Unlock()
 		n.inflight.Lock()
 		defer n.inflight.Unlock()
+		n.saveCheckpointLocked()
 		n.closeErr = n.store.Close()
 	})
 	return n.closeErr

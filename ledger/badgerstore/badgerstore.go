@@ -98,10 +98,13 @@ func badgerOptions(dir string, c config) badger.Options {
 		// Durable before acknowledged: every commit is fsynced before it
 		// returns (DESIGN.md, invariant 2). Ignored by badger in memory.
 		WithSyncWrites(true).
-		// Verify block checksums when a table is opened and on every block
-		// read from disk, so that a flipped bit is an error, not a wrong
-		// entry. The block cache below keeps hot blocks verified once.
-		WithChecksumVerificationMode(options.OnTableAndBlockRead).
+		// Verify the checksum of every block read from disk, so that a
+		// flipped bit is an error, not a wrong entry; the block cache below
+		// keeps hot blocks verified once. Not every table whole when it is
+		// opened: that reads the whole store at each start, which a node
+		// starting from its state checkpoint does not otherwise do, and
+		// maps it all into memory (caisse verify reads every entry).
+		WithChecksumVerificationMode(options.OnBlockRead).
 		// Verify checksums of values read from the value log too. Entries
 		// live in the LSM tree (see ValueThreshold), so this only guards
 		// against a future change of the threshold.

@@ -488,7 +488,7 @@ func TestOptions(t *testing.T) {
 	}{
 		{"SyncWrites on", o.SyncWrites},
 		{"compression off", o.Compression == options.None},
-		{"checksums verified on table open and block read", o.ChecksumVerificationMode == options.OnTableAndBlockRead},
+		{"checksums verified on every block read", o.ChecksumVerificationMode == options.OnBlockRead},
 		{"value log checksums verified", o.VerifyValueChecksum},
 		{"entries in the LSM tree", o.ValueThreshold > ledger.MaxEntrySize},
 		{"memtables of 16 MiB", o.MemTableSize == 16<<20 && o.NumMemtables == 2},
