@@ -1,6 +1,8 @@
 package federation
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -23,7 +25,10 @@ import (
 // as the State rebuilds them after a fork; LoadCheckpoint then compares
 // the State's Hash with the one the checkpoint recorded. A checkpoint says
 // nothing of entries kept aside as pending: they are beyond the heads of
-// the logs it holds, where the caller finds them in its store.
+// the logs it holds, where the caller finds them in its store. It ends
+// with the SHA-256 of everything before, so that a torn or altered file is
+// refused even where the State's hash would not see the change (the
+// amount of a corrected entry, say).
 
 const checkpointVersion = "caisse/federation/checkpoint/v1\x00"
 
@@ -39,7 +44,7 @@ func (s *State) Checkpoint() []byte {
 	w.b = append(w.b, h[:]...)
 	if s.charter == nil {
 		w.byte(0)
-		return w.b
+		return w.sum()
 	}
 	w.byte(1)
 	charter, err := proto.MarshalOptions{Deterministic: true}.Marshal(s.charter)
@@ -58,13 +63,20 @@ func (s *State) Checkpoint() []byte {
 	for _, g := range s.gov.entries {
 		w.gov(g)
 	}
-	return w.b
+	return w.sum()
 }
 
 // LoadCheckpoint rebuilds the State that Checkpoint wrote; a State that
 // does not hash to what the checkpoint recorded is ErrBadCheckpoint.
 func LoadCheckpoint(b []byte) (*State, error) {
-	s, want, err := loadCheckpoint(&ckReader{b: b})
+	if len(b) < sha256.Size {
+		return nil, fmt.Errorf("federation: %w: %d bytes", ErrBadCheckpoint, len(b))
+	}
+	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
+	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
+		return nil, fmt.Errorf("federation: %w: checksum mismatch: a torn or altered file", ErrBadCheckpoint)
+	}
+	s, want, err := loadCheckpoint(&ckReader{b: body})
 	if err != nil {
 		return nil, fmt.Errorf("federation: %w: %w", ErrBadCheckpoint, err)
 	}
@@ -219,6 +231,12 @@ func (m *member) rebuild() error {
 }
 
 type ckWriter struct{ b []byte }
+
+// sum ends the checkpoint with the SHA-256 of what it holds.
+func (w *ckWriter) sum() []byte {
+	h := sha256.Sum256(w.b)
+	return append(w.b, h[:]...)
+}
 
 func (w *ckWriter) byte(c byte)            { w.b = append(w.b, c) }
 func (w *ckWriter) uvarint(v uint64)       { w.b = binary.AppendUvarint(w.b, v) }
