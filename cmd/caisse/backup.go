@@ -45,12 +45,9 @@ func backupCmd(g *globals) *ffcli.Command {
 			"caissed restore-backup FILE.",
 		FlagSet: fs,
 		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+			args, err := positionalN(fs, args, 1, "give the file to write the backup to")
 			if err != nil {
 				return err
-			}
-			if len(args) != 1 {
-				return fmt.Errorf("give the file to write the backup to")
 			}
 			path := args[0]
 			c, err := g.client()

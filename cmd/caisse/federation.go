@@ -68,12 +68,9 @@ func joinCmd(g *globals) *ffcli.Command {
 			"The members then decide; this node syncs the federation meanwhile.",
 		FlagSet: fs,
 		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+			args, err := positionalN(fs, args, 1, "give the join token (caisse federation invite prints one)")
 			if err != nil {
 				return err
-			}
-			if len(args) != 1 {
-				return fmt.Errorf("give the join token (caisse federation invite prints one)")
 			}
 			resp, err := call(ctx, g, rpcv1.OperatorClient.Join, &rpcv1.JoinRequest{Token: args[0], Name: *name, Note: *note})
 			if err != nil {

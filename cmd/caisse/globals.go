@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -144,6 +145,19 @@ func noArgs(args []string) error {
 // positional returns the positional arguments of a command, parsing the
 // flags given after them too, as people type them
 // ("caisse period close 2026-11 --members 120").
+// positionalN is positional for a command that takes exactly n
+// positional arguments; otherwise the error is want.
+func positionalN(fs *flag.FlagSet, args []string, n int, want string) ([]string, error) {
+	pos, err := positional(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) != n {
+		return nil, errors.New(want)
+	}
+	return pos, nil
+}
+
 func positional(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for len(args) > 0 {

@@ -54,12 +54,9 @@ func periodCloseCmd(g *globals) *ffcli.Command {
 			"records nothing more in the period: corrections go in a later one.",
 		FlagSet: fs,
 		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+			args, err := positionalN(fs, args, 1, "give the period to close, as 2026-11")
 			if err != nil {
 				return err
-			}
-			if len(args) != 1 {
-				return fmt.Errorf("give the period to close, as 2026-11")
 			}
 			resp, err := call(ctx, g, rpcv1.OperatorClient.ClosePeriod, &rpcv1.ClosePeriodRequest{Period: args[0], Members: *members, Need: need})
 			if err != nil {
@@ -88,12 +85,9 @@ func periodStatusCmd(g *globals) *ffcli.Command {
 		ShortHelp:  "who closed a period, and whether it is final",
 		FlagSet:    fs,
 		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+			args, err := positionalN(fs, args, 1, "give the period, as 2026-11")
 			if err != nil {
 				return err
-			}
-			if len(args) != 1 {
-				return fmt.Errorf("give the period, as 2026-11")
 			}
 			resp, err := call(ctx, g, rpcv1.OperatorClient.PeriodStatus, &rpcv1.PeriodStatusRequest{Period: args[0]})
 			if err != nil {

@@ -124,12 +124,9 @@ func proposeExcuseCmd(g *globals) *ffcli.Command {
 			"takes no part in the period's redistribution unless it closes it after all.",
 		FlagSet: fs,
 		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+			args, err := positionalN(fs, args, 2, "give the node id of the member and the period, as 2026-11")
 			if err != nil {
 				return err
-			}
-			if len(args) != 2 {
-				return fmt.Errorf("give the node id of the member and the period, as 2026-11")
 			}
 			v := *vote
 			if v == "none" {

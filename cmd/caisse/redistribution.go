@@ -45,12 +45,9 @@ func redistributionCmd(g *globals) *ffcli.Command {
 			"the period. Amounts in --json are integers in minor units.",
 		FlagSet: fs,
 		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+			args, err := positionalN(fs, args, 1, "give the period, as 2026-11")
 			if err != nil {
 				return err
-			}
-			if len(args) != 1 {
-				return fmt.Errorf("give the period, as 2026-11")
 			}
 			r, err := call(ctx, g, rpcv1.OperatorClient.Redistribution, &rpcv1.RedistributionRequest{Period: args[0]})
 			if err != nil {

@@ -24,12 +24,9 @@ func restoreCmd(g *globals) *ffcli.Command {
 			"pseudonym.key).",
 		FlagSet: fs,
 		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+			args, err := positionalN(fs, args, 1, "give a join token (caisse federation invite prints one on any member)")
 			if err != nil {
 				return err
-			}
-			if len(args) != 1 {
-				return fmt.Errorf("give a join token (caisse federation invite prints one on any member)")
 			}
 			resp, err := call(ctx, g, rpcv1.OperatorClient.Join, &rpcv1.JoinRequest{Token: args[0], Restore: true})
 			if err != nil {

@@ -24,12 +24,9 @@ func settleCmd(g *globals) *ffcli.Command {
 			"payment with caisse ack once the money has arrived.",
 		FlagSet: fs,
 		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+			args, err := positionalN(fs, args, 1, "give the period settled, as 2026-11")
 			if err != nil {
 				return err
-			}
-			if len(args) != 1 {
-				return fmt.Errorf("give the period settled, as 2026-11")
 			}
 			if *to == "" || *amount == "" {
 				return fmt.Errorf("give the caisse paid (--to) and the amount (--amount)")
@@ -52,12 +49,9 @@ func ackCmd(g *globals) *ffcli.Command {
 		LongHelp:   "SETTLEMENT is the hash of the settlement's entry, or its first 12 characters\n(caisse settlements PERIOD lists them).",
 		FlagSet:    fs,
 		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+			args, err := positionalN(fs, args, 1, "give the settlement's hash")
 			if err != nil {
 				return err
-			}
-			if len(args) != 1 {
-				return fmt.Errorf("give the settlement's hash")
 			}
 			resp, err := call(ctx, g, rpcv1.OperatorClient.Ack, &rpcv1.AckRequest{Settlement: args[0]})
 			if err != nil {
@@ -78,12 +72,9 @@ func settlementsCmd(g *globals) *ffcli.Command {
 			"following the period has begun. Amounts in --json are integers in minor units.",
 		FlagSet: fs,
 		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+			args, err := positionalN(fs, args, 1, "give the period, as 2026-11")
 			if err != nil {
 				return err
-			}
-			if len(args) != 1 {
-				return fmt.Errorf("give the period, as 2026-11")
 			}
 			r, err := call(ctx, g, rpcv1.OperatorClient.Settlements, &rpcv1.SettlementsRequest{Period: args[0]})
 			if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
@@ -19,12 +18,9 @@ func voteCmd(g *globals) *ffcli.Command {
 		LongHelp:   "PROPOSAL is the hash of the proposal's entry, or its first 12 characters.",
 		FlagSet:    fs,
 		Exec: func(ctx context.Context, args []string) error {
-			args, err := positional(fs, args)
+			args, err := positionalN(fs, args, 2, "give the proposal and yes, no or abstain")
 			if err != nil {
 				return err
-			}
-			if len(args) != 2 {
-				return fmt.Errorf("give the proposal and yes, no or abstain")
 			}
 			resp, err := call(ctx, g, rpcv1.OperatorClient.Vote, &rpcv1.VoteRequest{Proposal: args[0], Choice: args[1]})
 			if err != nil {
