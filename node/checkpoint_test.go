@@ -91,6 +91,10 @@ func TestCheckpointRestart(t *testing.T) {
 		if got := n.state.Hash(); got != want || n.fromCheckpoint {
 			t.Fatalf("%s checkpoint: state %s (from it: %v), want %s from a full replay", name, got.Short(), n.fromCheckpoint, want.Short())
 		}
+		// The full replay saved a good checkpoint at once.
+		if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, good) {
+			t.Fatalf("%s checkpoint: after the replay, the file is not the state's checkpoint (%v)", name, err)
+		}
 		n.Close()
 	}
 }

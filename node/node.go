@@ -136,7 +136,13 @@ func (n *Node) load() error {
 	case err != nil:
 		return fmt.Errorf("node: load: %w", err)
 	case !ok:
-		return n.replay()
+		if err := n.replay(); err != nil {
+			return err
+		}
+		// Saved at once, so that a crash before the next clean stop
+		// does not mean another full replay.
+		n.saveCheckpointLocked()
+		return nil
 	}
 	n.fromCheckpoint = true
 	n.settleLocked()
