@@ -83,6 +83,9 @@ func (n *Node) health() error {
 	if _, err := n.store.Count(); err != nil {
 		return fmt.Errorf("store does not answer: %w", err)
 	}
+	if err := n.checkDisk(); err != nil {
+		return err
+	}
 	_, ok, err := n.federationID()
 	if err != nil {
 		return fmt.Errorf("federation: %w", err)

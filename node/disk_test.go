@@ -68,6 +68,14 @@ func TestDiskFloorInjected(t *testing.T) {
 		t.Fatalf("with room: %v", err)
 	}
 	free.Store(99 << 20)
+	if err := f.n.health(); !errors.Is(err, api.ErrDiskFull) {
+		t.Errorf("health on a nearly full disk: %v, want the disk's reason", err)
+	}
+	for name, want := range map[string]float64{"caisse_disk_free_bytes": 99 << 20, "caisse_disk_min_free_bytes": 100 << 20} {
+		if got := gauge(t, f.n, name); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
 	before := snap(t, f.n)
 	err := appendContribution(f.n, 200)
 	if !errors.Is(err, api.ErrDiskFull) || api.Status(err).Code() != codes.ResourceExhausted ||
@@ -149,4 +157,20 @@ func TestDiskFloorTmpfs(t *testing.T) {
 	if _, err := b.Contribute(ctx, contributeReq("2.00")); err != nil {
 		t.Fatalf("once space returned: %v", err)
 	}
+}
+
+// gauge reads the value of a gauge without labels from the node's metrics.
+func gauge(t *testing.T, n *Node, name string) float64 {
+	t.Helper()
+	mfs, err := n.met.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no gauge %s", name)
+	return 0
 }

@@ -99,12 +99,17 @@ var (
 		"Items waiting in a bounded replication queue.", []string{"queue"}, nil)
 	descQueueCapacity = prometheus.NewDesc("caisse_sync_queue_capacity",
 		"Capacity of a bounded replication queue.", []string{"queue"}, nil)
+	descDiskFree = prometheus.NewDesc("caisse_disk_free_bytes",
+		"Free space on the data directory's file system.", nil, nil)
+	descDiskFloor = prometheus.NewDesc("caisse_disk_min_free_bytes",
+		"The free space the node keeps (min-free-disk): below it, writes are refused and replication pauses; 0 when the check is off.", nil, nil)
 	descQueueDropped = prometheus.NewDesc("caisse_sync_queue_dropped_total",
 		"Items a bounded replication queue dropped since replication started; anti-entropy and pulls repair drops.", []string{"queue"}, nil)
 )
 
 func (c snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descStateEntries, descGossipMembers, descSyncLag, descLastSync, descQueueDepth, descQueueCapacity, descQueueDropped} {
+	for _, d := range []*prometheus.Desc{descStateEntries, descGossipMembers, descSyncLag, descLastSync, descQueueDepth, descQueueCapacity, descQueueDropped,
+		descDiskFree, descDiskFloor} {
 		ch <- d
 	}
 }
@@ -115,6 +120,12 @@ func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	entries := n.state.Entries()
 	n.mu.Unlock()
 	ch <- prometheus.MustNewConstMetric(descStateEntries, prometheus.GaugeValue, float64(entries))
+	ch <- prometheus.MustNewConstMetric(descDiskFloor, prometheus.GaugeValue, float64(n.cfg.MinFreeDisk))
+	if n.cfg.FreeDisk != nil {
+		if free, err := n.cfg.FreeDisk(n.cfg.DataDir); err == nil {
+			ch <- prometheus.MustNewConstMetric(descDiskFree, prometheus.GaugeValue, float64(free))
+		}
+	}
 	r := n.repl.Load()
 	if r == nil {
 		return
