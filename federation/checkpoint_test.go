@@ -147,9 +147,9 @@ func TestCheckpointRefused(t *testing.T) {
 // checksum, so that the fuzzer reaches the decoder: it never panics, and a
 // State it loads saves and loads again to the same hash.
 func FuzzLoadCheckpoint(f *testing.F) {
-	_, settled, _, _ := settledScenario(&testing.T{})
+	_, settled, _, _ := settledScenario(f)
 	for _, n := range []int{1, 4, len(settled)} {
-		b := stateOf(&testing.T{}, settled[:n]...).Checkpoint()
+		b := stateOf(f, settled[:n]...).Checkpoint()
 		f.Add(b[:len(b)-sha256.Size])
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -88,7 +88,7 @@ type threeMembers struct {
 	app     ledger.Entry
 }
 
-func newThreeMembers(t *testing.T, edit func(*caissev1.Genesis)) *threeMembers {
+func newThreeMembers(t testing.TB, edit func(*caissev1.Genesis)) *threeMembers {
 	f := newFixtureWith(t, 2, edit)
 	f.shareClock()
 	tm := &threeMembers{f: f, F: f.founder, A: f.cofounders[0], B: f.cofounders[1]}

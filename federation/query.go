@@ -2,6 +2,7 @@ package federation
 
 import (
 	"cmp"
+	"math"
 	"slices"
 
 	"github.com/caisse-coop/caisse/ledger"
@@ -475,14 +476,14 @@ func (s *State) Balances() []CaisseBalance {
 func (s *State) balanceOf(m *member) CaisseBalance {
 	cb := m.balance()
 	cb.SettledOut, cb.SettledIn = s.settledFunds(m)
-	// Each sum fits (checked at apply); their difference may not: then
-	// Funds says so by saturating, which no real caisse reaches.
+	// Each sum fits (checked at apply); the funds may not, for sums no
+	// caisse reaches: they then saturate, toward the side they overflow
+	// (what was paid only lowers them, what was received only raises them).
 	f, err := cb.Total.Balance.Sub(cb.SettledOut)
-	if err == nil {
-		f, err = f.Add(cb.SettledIn)
-	}
 	if err != nil {
-		f = ledger.MaxAmount
+		f = math.MinInt64
+	} else if f, err = f.Add(cb.SettledIn); err != nil {
+		f = math.MaxInt64
 	}
 	cb.Funds = f
 	return cb

@@ -249,7 +249,7 @@ func TestExcuse(t *testing.T) {
 
 // settledScenario closes 2026-01 on three caisses with the contributions
 // that make B owe A and C, B pays A in full and C in part, A acknowledges.
-func settledScenario(t *testing.T) (tm *threeMembers, entries []ledger.Entry, payA, payC ledger.Entry) {
+func settledScenario(t testing.TB) (tm *threeMembers, entries []ledger.Entry, payA, payC ledger.Entry) {
 	tm = newThreeMembers(t, nil)
 	entries = []ledger.Entry{tm.f.genesis}
 	amounts := map[*writer]int64{tm.F: 100_00, tm.A: 200_00, tm.B: 900_00}

@@ -36,7 +36,6 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/caisse-coop/caisse/internal/benchcmp"
@@ -728,24 +727,11 @@ func benchRawWrite(b *testing.B, dir string, keys, values [][]byte) time.Duratio
 	return took
 }
 
-// openRawBadger opens a badger database in dir with the store's main
-// options (see badgerstore's badgerOptions), synced writes included.
+// openRawBadger opens a badger database in dir with the store's options
+// (badgerstore.Options), synced writes included.
 func openRawBadger(b *testing.B, dir string) *badger.DB {
 	b.Helper()
-	db, err := badger.Open(badger.DefaultOptions(dir).
-		WithLogger(nil).
-		WithSyncWrites(true).
-		WithCompression(options.None).
-		WithValueThreshold(ledger.MaxEntrySize + 1).
-		WithMemTableSize(16 << 20).
-		WithNumMemtables(2).
-		WithBlockCacheSize(16 << 20).
-		WithIndexCacheSize(16 << 20).
-		WithValueLogFileSize(64 << 20).
-		WithNumLevelZeroTables(3).
-		WithNumLevelZeroTablesStall(8).
-		WithNumCompactors(2).
-		WithMetricsEnabled(false))
+	db, err := badger.Open(badgerstore.Options(dir, badgerstore.WithLogger(slog.New(slog.DiscardHandler))))
 	if err != nil {
 		b.Fatal(err)
 	}

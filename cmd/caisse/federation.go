@@ -114,15 +114,7 @@ func proposeCmd(g *globals, action string) *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return g.printJSON(struct {
-					Proposal string `json:"proposal"`
-					Seq      uint64 `json:"seq"`
-				}{resp.GetEntry().GetHash(), resp.GetEntry().GetSeq()})
-			}
-			fmt.Fprintf(g.stdout, "proposal %s recorded (#%d); others vote with: caisse vote %s yes\n",
-				resp.GetEntry().GetHash()[:12], resp.GetEntry().GetSeq(), resp.GetEntry().GetHash()[:12])
-			return nil
+			return printProposed(g, resp)
 		},
 	}
 }

@@ -82,6 +82,16 @@ func WithInMemory(on bool) Option { return func(c *config) { c.inMemory = on } }
 // standard error and the rest is dropped.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
+// Options returns the badger options Open uses for dir: for tests, and
+// for benchmarks that measure badger itself beside the store.
+func Options(dir string, opts ...Option) badger.Options {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	return badgerOptions(dir, c)
+}
+
 // badgerOptions returns the badger options of a store in dir. Every choice
 // that departs from badger's defaults is explained; the defaults target a
 // server with tens of GB of RAM, these a VPS with 1 vCPU and 1 GB of RAM,

@@ -27,14 +27,5 @@ var KeyVersion = keyVersion
 // EncodeUint64 encodes a meta value.
 var EncodeUint64 = encodeUint64
 
-// Options returns the badger options Open uses for dir.
-func Options(dir string, opts ...Option) badger.Options {
-	var c config
-	for _, o := range opts {
-		o(&c)
-	}
-	return badgerOptions(dir, c)
-}
-
 // NewSlogAdapter returns the badger.Logger that WithLogger installs.
 func NewSlogAdapter(l *slog.Logger) badger.Logger { return slogAdapter{l} }
