@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/caisse-coop/caisse/ledger"
 	"github.com/caisse-coop/caisse/node"
 	rpcv1 "github.com/caisse-coop/caisse/proto/caisse/rpc/v1"
 )
@@ -98,9 +99,9 @@ Watch it from another terminal:
   go run ./cmd/caisse --data-dir %s gossip
   go run ./cmd/caisse --data-dir %s balances
   go run ./cmd/caisse --data-dir %s federation members
-  go run ./cmd/caisse --data-dir %s contribute --member "Anne Morel" --amount 20 --period 2026-11
+  go run ./cmd/caisse --data-dir %s contribute --member "Anne Morel" --amount 20 --period %s
 Ctrl-C stops the three nodes.
-`, dir, nodes[0].dir, nodes[1].dir, nodes[2].dir, nodes[0].dir, nodes[2].dir)
+`, dir, nodes[0].dir, nodes[1].dir, nodes[2].dir, nodes[0].dir, nodes[2].dir, ledger.PeriodOf(time.Now()))
 	for _, d := range nodes {
 		if addr := d.n.WebAddr(); addr != "" {
 			fmt.Fprintf(out, "Dashboard of %s: http://%s/\n", d.name, addr)
@@ -191,20 +192,24 @@ func demoEntries(ctx context.Context, nodes []*demoNode) error {
 		{"Paul Girard", "Inès Haddad"},
 		{"Marc Lefebvre", "Sofia Martins", "Hugo Petit"},
 	}
+	// The two months before this one, and this one.
+	now := ledger.PeriodOf(time.Now())
+	start := ledger.PeriodOf(now.Start().AddDate(0, -2, 0))
+	periods := []ledger.Period{start, start.Next(), now}
 	var errs []error
 	for i, d := range nodes {
-		for month, period := range []string{"2026-09", "2026-10", "2026-11"} {
+		for month, period := range periods {
 			for j, who := range people[i] {
 				_, err := d.c.Contribute(ctx, &rpcv1.ContributeRequest{
 					Member: &rpcv1.MemberRef{Ref: &rpcv1.MemberRef_Name{Name: who}},
-					Amount: fmt.Sprintf("%d.00", 8+4*j+month), Period: period, Category: "dues",
+					Amount: fmt.Sprintf("%d.00", 8+4*j+month), Period: string(period), Category: "dues",
 				})
 				errs = append(errs, err)
 			}
 		}
 		_, err := d.c.Disburse(ctx, &rpcv1.DisburseRequest{
 			Beneficiary: &rpcv1.MemberRef{Ref: &rpcv1.MemberRef_Name{Name: people[i][0]}},
-			Amount:      fmt.Sprintf("%d.00", 30+10*i), Period: "2026-11", Category: []string{"strike", "equipment", "legal"}[i],
+			Amount:      fmt.Sprintf("%d.00", 30+10*i), Period: string(now), Category: []string{"strike", "equipment", "legal"}[i],
 			Note: "sample",
 		})
 		errs = append(errs, err)
