@@ -52,6 +52,9 @@ func mustCLI(t *testing.T, p *nodetest.Proc, args ...string) string {
 	t.Helper()
 	out, err := cli(t, p, args...)
 	if err != nil {
+		if how, gone := p.Exited(); gone {
+			t.Fatalf("caisse %s: %v\n%s", strings.Join(args, " "), err, how)
+		}
 		t.Fatalf("caisse %s: %v", strings.Join(args, " "), err)
 	}
 	return out
