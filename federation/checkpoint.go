@@ -189,8 +189,8 @@ func (m *member) rebuild() error {
 		}
 		m.byPeriod[p] = uint32(i)
 	}
-	for i := range m.log {
-		le := &m.log[i]
+	for i := range m.log.len() {
+		le := m.log.at(i)
 		switch le.kind {
 		case kindContribution, kindDisbursement:
 			if int(le.period) >= len(m.periods) || le.cat >= numCategories {
@@ -206,7 +206,7 @@ func (m *member) rebuild() error {
 			if ts == 0 || int(ts) > i {
 				return fmt.Errorf("seq %d: correction of seq %d", i+1, ts)
 			}
-			t := &m.log[ts-1]
+			t := m.log.at(int(ts - 1))
 			if t.kind != kindContribution && t.kind != kindDisbursement {
 				return fmt.Errorf("seq %d: correction of a %s", i+1, t.kind)
 			}
@@ -253,9 +253,9 @@ func (w *ckWriter) member(m *member) {
 	w.byte(byte(m.role))
 	w.str(m.note)
 	w.hlc(m.applied)
-	w.uvarint(uint64(len(m.log)))
-	for i := range m.log {
-		le := &m.log[i]
+	w.uvarint(uint64(m.log.len()))
+	for i := range m.log.len() {
+		le := m.log.at(i)
 		w.key(le.hash)
 		w.amount(le.amount)
 		w.uvarint(le.wall)
@@ -411,9 +411,9 @@ func (r *ckReader) amount() ledger.Amount { return ledger.Amount(r.varint()) }
 func (r *ckReader) member() *member {
 	m := &member{key: r.key(), name: r.str(), role: role(r.byte()), note: r.str(), applied: r.hlc()}
 	n := r.count(32 + 5)
-	m.log = make([]logEntry, n)
-	for i := range m.log {
-		le := &m.log[i]
+	m.log = makeEntryLog(n)
+	for i := range m.log.len() {
+		le := m.log.at(i)
 		le.hash = r.key()
 		le.amount = r.amount()
 		le.wall = r.uvarint()

@@ -13,7 +13,8 @@ import (
 // seq, and a log is contiguous, so the target is always in the log. Called
 // directly, a target past the log is ErrBadCorrection and ErrNotFound.
 func TestCorrectionTargetMissing(t *testing.T) {
-	m := &member{log: []logEntry{{kind: kindContribution, amount: 5}}}
+	m := &member{}
+	m.log.push(logEntry{kind: kindContribution, amount: 5})
 	for _, seq := range []uint64{0, 2, 1 << 40} {
 		_, err := m.planCorrection(ledger.Entry{}, &caissev1.Correction{TargetSeq: seq, TargetHash: make([]byte, 32), Reason: "x"})
 		if !errors.Is(err, ErrBadCorrection) || !errors.Is(err, ledger.ErrNotFound) {

@@ -125,8 +125,8 @@ func (s *State) commitFork(f *fork) {
 	if m.role == roleFounder && keep < 1 {
 		keep = 1 // the genesis founded the federation: it stays
 	}
-	if len(m.log) > keep {
-		s.count -= uint64(len(m.log) - keep)
+	if m.log.len() > keep {
+		s.count -= uint64(m.log.len() - keep)
 		m.truncate(keep)
 		s.truncateSettlements(m, keep)
 		if s.gov.remove(m.key, ledger.Seq(keep+1)) {
@@ -136,7 +136,7 @@ func (s *State) commitFork(f *fork) {
 	// Heads went back, the fold may have changed: finality is computed
 	// again, windows are checked again.
 	s.foldChanged()
-	if m.role == roleApplicant && len(m.log) == 0 {
+	if m.role == roleApplicant && m.log.len() == 0 {
 		// Its application is gone: the name shown is the proof's, not
 		// that of whichever application came first.
 		m.name, m.note, m.applied = f.first.Body().GetApplication().GetName(), "", ledger.HLC{}
@@ -146,7 +146,7 @@ func (s *State) commitFork(f *fork) {
 // truncate keeps the first n entries of m's log and rebuilds m's sums
 // from them.
 func (m *member) truncate(n int) {
-	m.log = append([]logEntry(nil), m.log[:n]...)
+	m.log.truncate(n)
 	for target, by := range m.correctedBy {
 		if int(by) > n {
 			delete(m.correctedBy, target)
@@ -162,8 +162,8 @@ func (m *member) truncate(n int) {
 	old := m.periods
 	m.periods, m.byPeriod = nil, nil
 	m.all = sums{}
-	for i := range m.log {
-		le := &m.log[i]
+	for i := range m.log.len() {
+		le := m.log.at(i)
 		switch le.kind {
 		case kindContribution, kindDisbursement:
 			per := old[le.period]
@@ -180,7 +180,7 @@ func (m *member) truncate(n int) {
 			le.period = uint16(idx)
 			m.all.mustMove(idx, dirOf(le.kind), le.cat, le.amount, false)
 		case kindCorrection:
-			t := &m.log[le.target()-1]
+			t := m.log.at(int(le.target() - 1))
 			m.all.mustMove(uint32(t.period), dirOf(t.kind), t.cat, t.amount, true)
 		}
 	}

@@ -469,7 +469,7 @@ func (s *State) waitingFor(m *member) []ledger.Author {
 // its exclusion, after which nothing it writes counts (the exclusion
 // itself is fixed once the others have passed t).
 func (m *member) passed(t ledger.HLC, st *standing) bool {
-	if m.fork != nil && ledger.Seq(len(m.log)) >= m.fork.seq-1 {
+	if m.fork != nil && ledger.Seq(m.log.len()) >= m.fork.seq-1 {
 		return true
 	}
 	h := m.head()

@@ -322,7 +322,7 @@ func (s *State) Applicants() []Applicant {
 	var out []Applicant
 	for _, k := range s.order {
 		m := s.authors[k]
-		if m.role != roleApplicant || s.gov.f.standing[k] != nil || len(m.log) == 0 {
+		if m.role != roleApplicant || s.gov.f.standing[k] != nil || m.log.len() == 0 {
 			continue
 		}
 		out = append(out, Applicant{Key: k, Name: m.name, Note: m.note, Applied: m.applied, ForkSeq: m.forkSeq()})
@@ -425,7 +425,7 @@ func (s *State) ForkProofs() []*caissev1.ForkProof {
 // none of its entries was applied.
 func (s *State) Head(a ledger.Author) (ledger.Head, bool) {
 	m := s.authors[a]
-	if m == nil || len(m.log) == 0 {
+	if m == nil || m.log.len() == 0 {
 		return ledger.Head{}, false
 	}
 	return *m.head(), true
@@ -579,7 +579,7 @@ func categoryName(dir int, cat uint8) string {
 // caller asks for both.
 func (s *State) Counts(a ledger.Author, seq ledger.Seq) bool {
 	m := s.authors[a]
-	if m == nil || seq == 0 || int(seq) > len(m.log) {
+	if m == nil || seq == 0 || int(seq) > m.log.len() {
 		return false
 	}
 	if m.fork != nil && seq >= m.fork.seq {

@@ -132,7 +132,7 @@ type Settlement struct {
 
 func (s *State) settlementView(r *settlementRec) Settlement {
 	payer := s.authors[r.payer]
-	v := Settlement{ID: r.hash, Payer: r.payer, Seq: r.seq, Time: payer.log[r.seq-1].time(), Period: r.period,
+	v := Settlement{ID: r.hash, Payer: r.payer, Seq: r.seq, Time: payer.log.at(int(r.seq - 1)).time(), Period: r.period,
 		Payee: r.payee, Amount: r.amount, Reference: r.ref, Acknowledged: r.ack != 0, AckSeq: r.ack}
 	v.Counts = payer.counts(r.seq)
 	return v

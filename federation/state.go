@@ -104,7 +104,7 @@ type member struct {
 	role    role
 	note    string     // applicants: the application's note
 	applied ledger.HLC // applicants: the application's time
-	log     []logEntry // log[i] is the entry at seq i+1
+	log     entryLog   // log.at(i) is the entry at seq i+1
 	// periods lists the periods the caisse used, in order of first use;
 	// logEntry.period and the sums' periods index it.
 	periods  []ledger.Period
@@ -156,16 +156,16 @@ func (m *member) view() *sums {
 // head returns the head of m's log, nil when it is empty, as
 // ledger.CheckNext wants it.
 func (m *member) head() *ledger.Head {
-	if len(m.log) == 0 {
+	if m.log.len() == 0 {
 		return nil
 	}
-	le := &m.log[len(m.log)-1]
-	return &ledger.Head{Seq: ledger.Seq(len(m.log)), Hash: le.hash, Time: le.time()}
+	le := m.log.last()
+	return &ledger.Head{Seq: ledger.Seq(m.log.len()), Hash: le.hash, Time: le.time()}
 }
 
 // posAt returns the place in the canonical order of m's entry at seq.
 func (m *member) posAt(seq ledger.Seq) pos {
-	return pos{time: m.log[seq-1].time(), author: m.key, seq: seq}
+	return pos{time: m.log.at(int(seq - 1)).time(), author: m.key, seq: seq}
 }
 
 // pos is an entry's place in the canonical order: by time, then author
@@ -302,7 +302,7 @@ func (s *State) check(e ledger.Entry) (change, error) {
 		if !ledger.IsBehind(err) {
 			return change{}, err
 		}
-		if applied := m.log[e.Seq()-1].hash; applied != e.Hash() {
+		if applied := m.log.at(int(e.Seq() - 1)).hash; applied != e.Hash() {
 			// The node holds both entries and builds the proof
 			// (ledger.CheckStored gives a *ledger.ForkError), then
 			// hands it to ApplyFork.
@@ -403,12 +403,12 @@ func (m *member) planMovement(ch *change, e ledger.Entry, per ledger.Period) err
 
 func (m *member) planCorrection(e ledger.Entry, c *caissev1.Correction) (change, error) {
 	ts := ledger.Seq(c.GetTargetSeq())
-	if ts == 0 || ts > ledger.Seq(len(m.log)) {
+	if ts == 0 || ts > ledger.Seq(m.log.len()) {
 		// ledger refuses a correction that does not name an earlier seq,
 		// and the log is contiguous: this is a safety net.
 		return change{}, fmt.Errorf("%w: target seq %d: %w", ErrBadCorrection, ts, ledger.ErrNotFound)
 	}
-	t := m.log[ts-1]
+	t := m.log.at(int(ts - 1))
 	var th ledger.Hash
 	copy(th[:], c.GetTargetHash())
 	ch := change{kind: kindCorrection, m: m, target: ts, cat: t.cat, amount: t.amount, pidx: uint32(t.period)}
@@ -560,22 +560,22 @@ func (s *State) commit(e ledger.Entry, ch change) {
 		} else {
 			le.amount, le.period, le.cat = ch.amount, uint16(ch.pidx), ch.cat
 		}
-		m.log = append(m.log, le)
+		m.log.push(le)
 	case kindProposal, kindVote:
-		m.log = append(m.log, le)
+		m.log.push(le)
 		s.addGov(ch.gov)
 	case kindPeriodClose:
 		if m.closes == nil {
 			m.closes = make(map[ledger.Period]*closeRec)
 		}
 		m.closes[ch.period] = ch.close
-		m.log = append(m.log, le)
+		m.log.push(le)
 		s.addGov(&govEntry{pos: posOf(e), hash: e.Hash(), kind: govClose, period: ch.period, members: ch.close.members})
 	case kindSettlement:
-		m.log = append(m.log, le)
+		m.log.push(le)
 		s.commitSettlement(ch)
 	case kindSettlementAck:
-		m.log = append(m.log, le)
+		m.log.push(le)
 		s.commitSettlementAck(ch, e.Seq())
 	}
 }
@@ -612,8 +612,8 @@ func (s *State) commitGenesis(e ledger.Entry) {
 	s.genesisTime = e.Time()
 	s.authors = make(map[ledger.Author]*member, 1+len(g.GetMembers()))
 	t := e.Time()
-	founder := &member{key: e.Author(), name: g.GetFounderName(), role: roleFounder,
-		log: []logEntry{{hash: e.Hash(), kind: kindGenesis, wall: t.Wall, logical: t.Logical}}}
+	founder := &member{key: e.Author(), name: g.GetFounderName(), role: roleFounder}
+	founder.log.push(logEntry{hash: e.Hash(), kind: kindGenesis, wall: t.Wall, logical: t.Logical})
 	s.authors[founder.key] = founder
 	for _, cm := range g.GetMembers() {
 		m := &member{name: cm.GetName(), role: roleCofounder}
@@ -634,8 +634,8 @@ func (s *State) commitGenesis(e ledger.Entry) {
 func (s *State) commitApplication(e ledger.Entry) {
 	a := e.Body().GetApplication()
 	t := e.Time()
-	m := &member{key: e.Author(), name: a.GetName(), note: a.GetNote(), role: roleApplicant, applied: t,
-		log: []logEntry{{hash: e.Hash(), kind: kindApplication, wall: t.Wall, logical: t.Logical}}}
+	m := &member{key: e.Author(), name: a.GetName(), note: a.GetNote(), role: roleApplicant, applied: t}
+	m.log.push(logEntry{hash: e.Hash(), kind: kindApplication, wall: t.Wall, logical: t.Logical})
 	m.win = s.windowOf(m.key)
 	s.authors[m.key] = m
 	i, _ := slices.BinarySearchFunc(s.order, m.key, compareAuthors)
@@ -653,8 +653,8 @@ func (m *member) setWindow(w window) {
 func (m *member) rebuildCounted() {
 	in := func(seq ledger.Seq) bool { return m.win.contains(m.posAt(seq)) }
 	every := true
-	for i := range m.log {
-		switch m.log[i].kind {
+	for i := range m.log.len() {
+		switch m.log.at(i).kind {
 		case kindContribution, kindDisbursement, kindCorrection:
 			every = every && in(ledger.Seq(i+1))
 		}
@@ -664,8 +664,8 @@ func (m *member) rebuildCounted() {
 		return
 	}
 	c := &sums{periods: make([]periodSums, len(m.periods))}
-	for i := range m.log {
-		le := &m.log[i]
+	for i := range m.log.len() {
+		le := m.log.at(i)
 		seq := ledger.Seq(i + 1)
 		switch le.kind {
 		case kindContribution, kindDisbursement:
@@ -673,7 +673,7 @@ func (m *member) rebuildCounted() {
 				c.mustMove(uint32(le.period), dirOf(le.kind), le.cat, le.amount, false)
 			}
 		case kindCorrection:
-			t := &m.log[le.target()-1]
+			t := m.log.at(int(le.target() - 1))
 			if in(seq) && in(le.target()) {
 				c.mustMove(uint32(t.period), dirOf(t.kind), t.cat, t.amount, true)
 			}

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -173,10 +175,24 @@ func benchFootprint(b *testing.B, bin string, f *benchFed, entries []ledger.Entr
 	dirB := b.TempDir()
 	benchDataDir(b, dirB, f.cofounder.Key, f.gossipKey, nil)
 	benchJoinInfo(b, dirB, f.fed, f.founder.ID, st.GetSyncAddr(), st.GetGossipAddr())
-	bp := nodetest.Start(b, bin, dirB, "--found=false", "--log-level", "info")
+	// BENCH_HEAPPROFILE=FILE saves B's live heap once it has caught up,
+	// from its admin listener's pprof, for go tool pprof.
+	heapFile := os.Getenv("BENCH_HEAPPROFILE")
+	argsB := []string{"--found=false", "--log-level", "info"}
+	adminB := ""
+	if heapFile != "" {
+		adminB = nodetest.FreeAddr(b)
+		argsB = append(argsB, "--admin-addr", adminB)
+	}
+	bp := nodetest.Start(b, bin, dirB, argsB...)
 	bc := bp.Client(b)
 	deadline := time.Now().Add(30 * time.Minute)
+	// VmHWM is the peak of the whole RSS, the store's mapped files
+	// included; the peak of the anonymous part (heap, stacks, badger's
+	// memtables) is sampled.
+	var anonPeak float64
 	for {
+		anonPeak = max(anonPeak, procStatus(b, bp.PID())["RssAnon"])
 		stB, err := bc.Status(ctx, &rpcv1.StatusRequest{})
 		if err == nil && stB.GetEntries() >= uint64(len(entries)) {
 			break
@@ -187,6 +203,9 @@ func benchFootprint(b *testing.B, bin string, f *benchFed, entries []ledger.Entr
 		time.Sleep(100 * time.Millisecond)
 	}
 	catchup := procStatus(b, bp.PID())
+	if heapFile != "" {
+		saveHeapProfile(b, "http://"+adminB+"/debug/pprof/heap", heapFile)
+	}
 	serving := procStatus(b, a.PID())
 	bp.Stop(b)
 	a.Stop(b)
@@ -212,7 +231,25 @@ func benchFootprint(b *testing.B, bin string, f *benchFed, entries []ledger.Entr
 	b.ReportMetric(mib(idle["VmHWM"]), "startup-hwm-MiB")
 	b.ReportMetric(mib(catchup["RssAnon"]), "caughtup-anon-MiB")
 	b.ReportMetric(mib(catchup["VmHWM"]), "catchup-hwm-MiB")
+	b.ReportMetric(mib(max(anonPeak, catchup["RssAnon"])), "catchup-anon-peak-MiB")
 	b.ReportMetric(mib(serving["VmHWM"]), "serving-hwm-MiB")
 	b.ReportMetric(float64(disk)/float64(len(entries)), "disk-bytes/entry")
 	b.ReportMetric(float64(benchSum(entries))/float64(len(entries)), "entry-bytes")
+}
+
+// saveHeapProfile saves the heap profile served at url into file.
+func saveHeapProfile(b *testing.B, url, file string) {
+	b.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("heap profile from %s: %v %s", url, err, resp.Status)
+	}
+	if err := os.WriteFile(file, raw, 0o644); err != nil {
+		b.Fatal(err)
+	}
 }

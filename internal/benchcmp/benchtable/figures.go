@@ -25,6 +25,7 @@ var figures = []figure{
 	{name: "RSS idle", bench: `^BenchmarkFootprint/entries=\d+$`, metric: "idle-rss-MiB", unit: "MiB", atMost: 150},
 	{name: "RSS idle, anonymous only", bench: `^BenchmarkFootprint/entries=\d+$`, metric: "idle-anon-MiB", unit: "MiB"},
 	{name: "RSS peak, catching up", bench: `^BenchmarkFootprint/entries=\d+$`, metric: "catchup-hwm-MiB", unit: "MiB", atMost: 150},
+	{name: "RSS peak, catching up, anonymous only", bench: `^BenchmarkFootprint/entries=\d+$`, metric: "catchup-anon-peak-MiB", unit: "MiB"},
 	{name: "start-up, first (replays the store)", bench: `^BenchmarkFootprint/entries=\d+$`, metric: "startup-s", unit: "s",
 		baseMetric: "scan-s", baseName: "reading every entry from the store"},
 	{name: "start-up (from the state checkpoint)", bench: `^BenchmarkFootprint/entries=\d+$`, metric: "restart-s", unit: "s",
