@@ -64,7 +64,7 @@ func newMemNode(tb testing.TB) *memNode {
 		tb.Fatal(err)
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, started: cfg.Now(), fedReady: make(chan struct{}),
-		appendQ: make(chan *appendReq, appendQueueSize), commitTurn: make(chan struct{}, 1)}
+		appendQ: make(chan *appendReq, appendQueueSize), applyTurn: make(chan struct{}, 1), storeTurn: make(chan struct{}, 1)}
 	n.met = newMetrics(n)
 	seed := make([]byte, ed25519.SeedSize)
 	seed[0] = 1

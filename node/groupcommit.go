@@ -14,12 +14,19 @@ import (
 )
 
 // Local appends are committed in groups: callers queue their request, and
-// whichever of them next holds the commit turn signs, checks and applies
-// every queued request in turn under n.mu, then releases n.mu and stores
-// them all in one durable transaction, and answers each. While one group
-// waits on its fsync, the callers a group answered come back and queue
-// again (reading the state under n.mu as they do), so that many concurrent
-// clients share each fsync and a lone client pays for one.
+// whichever of them next holds the apply turn signs, checks and applies
+// every queued request in turn under n.mu, then releases n.mu, waits for
+// the store turn, and stores them all in one durable transaction, and
+// answers each. It gives up the apply turn as soon as it holds the store
+// turn, so that the next group is signed and applied while this one waits
+// on its fsync: a two-stage pipeline, with groups stored in the order they
+// were applied, each chained onto the one before. Many concurrent clients
+// share each fsync, and a lone client pays for one.
+//
+// A group whose commit fails leaves the state ahead of the store until the
+// state is rebuilt from it: the group applied after it, chained onto its
+// entries, is not stored, and no group is applied until the rebuild
+// (n.appendBroken).
 //
 // Between its apply and its commit, a group is in flight: the state shows
 // entries that are not durable yet, for the few milliseconds of an fsync;
@@ -53,26 +60,27 @@ func (n *Node) appendLocked(kind func(*caissev1.EntryBody)) (ledger.Entry, error
 		select {
 		case <-req.done:
 			return req.e, req.err
-		case n.commitTurn <- struct{}{}:
+		case n.applyTurn <- struct{}{}:
 		}
 		select {
 		case <-req.done:
 			// A group committed by another caller held it.
-			<-n.commitTurn
+			<-n.applyTurn
 			return req.e, req.err
 		default:
 		}
-		// req is still queued: a group answers all its requests before it
-		// gives up the turn. Commit a group; it holds req unless the queue
-		// had more than a group before it.
+		// req is still queued, or in the group being stored, which
+		// answers it without the apply turn. Apply a group; it holds req
+		// unless the queue had more than a group before it.
 		n.mu.Lock()
 		g := n.applyGroupLocked()
 		if len(g.entries) > 0 {
 			n.inflight.RLock()
 		}
 		n.mu.Unlock()
-		n.storeGroup(g)
-		<-n.commitTurn
+		n.storeTurn <- struct{}{} // once the group before is stored
+		<-n.applyTurn
+		n.storeGroup(g) // gives up the store turn
 	}
 }
 
@@ -97,6 +105,12 @@ drain:
 		default:
 			break drain
 		}
+	}
+	if err := n.appendBroken.Load(); err != nil {
+		for _, q := range reqs {
+			q.err = *err
+		}
+		return group{reqs: reqs}
 	}
 	fid, ok := n.state.Federation()
 	if !ok {
@@ -145,10 +159,11 @@ drain:
 }
 
 // storeGroup stores the entries of a group applied by applyGroupLocked in
-// one durable transaction, then answers every request of the group. If
-// the commit fails, the state is rebuilt from the store, so that nothing
-// unstored stays applied, and every request of the group gets the error.
-// n.mu is not held; n.inflight is read-locked if the group has entries.
+// one durable transaction, gives up the store turn, then answers every
+// request of the group. If the commit fails, the state is rebuilt from the
+// store, so that nothing unstored stays applied, and every request of the
+// group gets the error. n.mu is not held; the store turn is; n.inflight is
+// read-locked if the group has entries.
 func (n *Node) storeGroup(g group) {
 	defer func() {
 		for _, q := range g.reqs {
@@ -156,6 +171,22 @@ func (n *Node) storeGroup(g group) {
 		}
 	}()
 	if len(g.entries) == 0 {
+		<-n.storeTurn
+		return
+	}
+	fail := func(err error) {
+		for _, q := range g.held {
+			q.err = fmt.Errorf("node: store %s: %w", q.e, err)
+			q.e = ledger.Entry{}
+		}
+	}
+	if err := n.appendBroken.Load(); err != nil {
+		// The group before this one failed: this one is chained onto
+		// entries that are not stored. Its entries go when the state is
+		// rebuilt, once it lets go of n.inflight.
+		n.inflight.RUnlock()
+		<-n.storeTurn
+		fail(*err)
 		return
 	}
 	start := time.Now()
@@ -163,22 +194,29 @@ func (n *Node) storeGroup(g group) {
 	n.met.observeCommit("local", start)
 	n.inflight.RUnlock()
 	if err != nil {
+		// No group is applied and none stored from here until the state
+		// is rebuilt; the one applied after this one gives up when it
+		// gets the store turn, and lets go of n.inflight for the rebuild.
+		broken := fmt.Errorf("an earlier group of appends failed to commit: %w", err)
+		n.appendBroken.Store(&broken)
+		<-n.storeTurn
 		n.mu.Lock()
 		n.log.Error("append: commit failed; rebuilding the state from the store", "entries", len(g.entries), "err", err)
 		n.inflight.Lock()
 		rerr := n.replay()
+		if rerr == nil {
+			n.appendBroken.Store(nil)
+		}
 		n.inflight.Unlock()
 		n.mu.Unlock()
 		if rerr != nil {
 			// The store cannot be read back: nothing sane can go on.
 			panic(fmt.Sprintf("node: rebuild state after a failed commit: %v (commit: %v)", rerr, err))
 		}
-		for _, q := range g.held {
-			q.err = fmt.Errorf("node: store %s: %w", q.e, err)
-			q.e = ledger.Entry{}
-		}
+		fail(err)
 		return
 	}
+	<-n.storeTurn
 	n.met.applied.WithLabelValues("local").Add(float64(len(g.entries)))
 	n.log.Debug("appended", "author", n.self.Short(), "entries", len(g.entries), "seq", g.entries[len(g.entries)-1].Seq())
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"syscall"
 	"testing"
@@ -147,4 +148,85 @@ func TestGroupCommitFailure(t *testing.T) {
 	if err != nil || e.Seq() != 2 {
 		t.Fatalf("append once the disk is back: %v at seq %d, want seq 2", err, e.Seq())
 	}
+}
+
+// TestGroupCommitSomeFail makes a third of the commits fail while many
+// goroutines append, so that failures land between pipelined groups: every
+// append is either acknowledged and stored, or refused with the store's
+// error and not stored; the log stays one unbroken chain; and the state
+// equals a rebuild from the store.
+func TestGroupCommitSomeFail(t *testing.T) {
+	n := mustNew(t, testConfig(t, t.TempDir()))
+	disk := n.store
+	mem := memstore.New()
+	if err := disk.ScanAll(func(e ledger.Entry) error { return mem.Append(e) }); err != nil {
+		t.Fatal(err)
+	}
+	n.mu.Lock()
+	n.store = mem
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		n.store = disk
+		n.mu.Unlock()
+		n.Close()
+	}()
+
+	rnd := rand.New(rand.NewPCG(7, 7)) // called under mem's lock
+	var commits, failed int
+	mem.FailCommit = func() error {
+		commits++
+		if rnd.IntN(3) == 0 {
+			failed++
+			return syscall.ENOSPC
+		}
+		return nil
+	}
+	var mu sync.Mutex
+	acked := map[ledger.Seq]ledger.Hash{}
+	refused := 0
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			for range 25 {
+				e, err := n.append(benchContribution)
+				mu.Lock()
+				switch {
+				case err == nil:
+					if _, dup := acked[e.Seq()]; dup {
+						t.Errorf("seq %d acknowledged twice", e.Seq())
+					}
+					acked[e.Seq()] = e.Hash()
+				case errors.Is(err, syscall.ENOSPC):
+					refused++
+				default:
+					t.Errorf("append: %v, want success or ENOSPC", err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	mem.FailCommit = nil
+	if failed == 0 || len(acked) == 0 {
+		t.Fatalf("%d commits, %d failed, %d acknowledged: the test exercised nothing", commits, failed, len(acked))
+	}
+	head, err := mem.Head(n.self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int(head.Seq) != 1+len(acked) {
+		t.Fatalf("store holds %d entries of the node, %d acknowledged (plus the genesis)", head.Seq, len(acked))
+	}
+	for seq, h := range acked {
+		e, err := mem.Get(n.self, seq)
+		if err != nil || e.Hash() != h {
+			t.Fatalf("acknowledged seq %d: stored %v (%v)", seq, e, err)
+		}
+	}
+	v, err := (&backend{n: n}).Verify(context.Background(), &rpcv1.VerifyRequest{})
+	if err != nil || !v.GetOk() {
+		t.Fatalf("verify: %v %v", err, v.GetProblems())
+	}
+	t.Logf("%d commits, %d failed; %d appends acknowledged, %d refused", commits, failed, len(acked), refused)
 }

@@ -51,11 +51,14 @@ type Node struct {
 	held []ledger.Entry
 	// appendQ holds local appends waiting for a group commit (groupcommit.go).
 	appendQ chan *appendReq
-	// commitTurn is held by the caller committing a group; inflight is
-	// read-locked by a group between its apply and its commit, and locked,
-	// n.mu held, by whatever needs the store to equal the state.
-	commitTurn chan struct{}
-	inflight   sync.RWMutex
+	// applyTurn is held by the caller applying a group, storeTurn by the
+	// one storing a group; inflight is read-locked by a group between its
+	// apply and its commit, and locked, n.mu held, by whatever needs the
+	// store to equal the state. appendBroken holds the error of a failed
+	// group commit until the state is rebuilt from the store.
+	applyTurn, storeTurn chan struct{}
+	inflight             sync.RWMutex
+	appendBroken         atomic.Pointer[error]
 	// repl runs replication once the node has a federation.
 	repl atomic.Pointer[replicator]
 	// fedReady is closed when the node founds or joins a federation.
@@ -87,7 +90,7 @@ func New(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data directory: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, started: cfg.Now(), fedReady: make(chan struct{}), appendQ: make(chan *appendReq, appendQueueSize), commitTurn: make(chan struct{}, 1)}
+	n := &Node{cfg: cfg, log: cfg.Logger, started: cfg.Now(), fedReady: make(chan struct{}), appendQ: make(chan *appendReq, appendQueueSize), applyTurn: make(chan struct{}, 1), storeTurn: make(chan struct{}, 1)}
 	n.met = newMetrics(n)
 	key, created, err := loadOrCreateKey(filepath.Join(cfg.DataDir, keyFile))
 	if err != nil {

@@ -50,7 +50,12 @@ type Config struct {
 	// author's log, over all authors. Beyond it, entries are dropped and
 	// counted; pulls fetch them again once the gap is filled.
 	MaxBuffered int
-	// MaxPullEntries bounds the range of one pull.
+	// MaxPullEntries bounds the range of one pull. A pull is one stream
+	// that the peer fills while this node verifies what came before, and a
+	// log has one pull at a time: between two pulls of a log, the stream
+	// runs dry for a round trip and the start of the peer's scan. Long
+	// pulls make that rare; entries do not pile up, since a pull's stream
+	// is flow-controlled and each batch is saved as it is verified.
 	MaxPullEntries int
 	// MaxInflightPulls bounds the pulls in flight, over all peers; the
 	// same number bounds the fork probes (one-entry pulls) in flight.
@@ -80,7 +85,7 @@ func DefaultConfig() Config {
 		BufferTicks:      600,  // 1 min
 		ForkRecheckTicks: 3000, // 5 min
 		MaxBuffered:      4096,
-		MaxPullEntries:   512,
+		MaxPullEntries:   32768,
 		MaxInflightPulls: 16,
 		MaxPushEntries:   256,
 		MaxChecks:        256,
