@@ -184,30 +184,24 @@ func benchFootprint(b *testing.B, bin string, f *benchFed, entries []ledger.Entr
 		adminB = nodetest.FreeAddr(b)
 		argsB = append(argsB, "--admin-addr", adminB)
 	}
+	start = time.Now()
 	bp := nodetest.Start(b, bin, dirB, argsB...)
-	bc := bp.Client(b)
-	deadline := time.Now().Add(30 * time.Minute)
 	// VmHWM is the peak of the whole RSS, the store's mapped files
 	// included; the peak of the anonymous part (heap, stacks, badger's
 	// memtables) is sampled.
 	var anonPeak float64
-	for {
-		anonPeak = max(anonPeak, procStatus(b, bp.PID())["RssAnon"])
-		stB, err := bc.Status(ctx, &rpcv1.StatusRequest{})
-		if err == nil && stB.GetEntries() >= uint64(len(entries)) {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("B not caught up after 30 minutes: %d of %d entries", stB.GetEntries(), len(entries))
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := waitCaughtUp(b, bp, len(entries), 30*time.Minute, func() { anonPeak = max(anonPeak, procStatus(b, bp.PID())["RssAnon"]) }); err != nil {
+		b.Fatal(err)
 	}
+	catchupTime := time.Since(start)
 	catchup := procStatus(b, bp.PID())
 	if heapFile != "" {
 		saveHeapProfile(b, "http://"+adminB+"/debug/pprof/heap", heapFile)
 	}
 	serving := procStatus(b, a.PID())
 	bp.Stop(b)
+	waitPeerGone(b, a, f.cofounder.ID)
+	limited := limitedCatchUp(b, bin, f, st, len(entries), max(5*catchupTime, time.Minute))
 	a.Stop(b)
 
 	// A stopped cleanly and saved its state: it starts again from it.
@@ -233,6 +227,16 @@ func benchFootprint(b *testing.B, bin string, f *benchFed, entries []ledger.Entr
 	b.ReportMetric(mib(catchup["VmHWM"]), "catchup-hwm-MiB")
 	b.ReportMetric(mib(max(anonPeak, catchup["RssAnon"])), "catchup-anon-peak-MiB")
 	b.ReportMetric(mib(serving["VmHWM"]), "serving-hwm-MiB")
+	b.ReportMetric(catchupTime.Seconds(), "catchup-s")
+	if limited.ran {
+		b.ReportMetric(float64(limited.peak)/(1<<20), "limited-peak-MiB")
+		caughtUp := 0.0
+		if limited.ok {
+			caughtUp = 1
+			b.ReportMetric(limited.took.Seconds(), "limited-catchup-s")
+		}
+		b.ReportMetric(caughtUp, "limited-caughtup")
+	}
 	b.ReportMetric(float64(disk)/float64(len(entries)), "disk-bytes/entry")
 	b.ReportMetric(float64(benchSum(entries))/float64(len(entries)), "entry-bytes")
 }
@@ -251,5 +255,104 @@ func saveHeapProfile(b *testing.B, url, file string) {
 	}
 	if err := os.WriteFile(file, raw, 0o644); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// waitCaughtUp polls p's Status until it holds n entries, calling sample
+// at each poll. It fails if the process exits or the timeout passes; then
+// the process is killed.
+func waitCaughtUp(b *testing.B, p *nodetest.Proc, n int, timeout time.Duration, sample func()) error {
+	b.Helper()
+	c := p.Client(b)
+	deadline := time.Now().Add(timeout)
+	for {
+		if how, gone := p.Exited(); gone {
+			return fmt.Errorf("caissed exited while catching up: %s", how)
+		}
+		sample()
+		st, err := c.Status(context.Background(), &rpcv1.StatusRequest{})
+		if err == nil && st.GetEntries() >= uint64(n) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			p.Kill(b)
+			return fmt.Errorf("not caught up after %v: %d of %d entries (last status: %v)", timeout, st.GetEntries(), n, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// footprintLimit is the memory goal of a node (README, Performance).
+const footprintLimit = 150 << 20
+
+type limitedRun struct {
+	ran  bool // a cgroup could be made
+	ok   bool // caught up, and no process was killed for memory
+	took time.Duration
+	peak int64
+}
+
+// limitedCatchUp catches up a fresh node from A (whose status is st) inside
+// a memory cgroup limited to footprintLimit with no swap, as systemd's
+// MemoryMax would hold it: the kernel reclaims page cache (the store's
+// mapped files) to stay under the limit, and kills the node if what it
+// cannot reclaim goes over. Where no cgroup can be made, it says so and
+// measures nothing.
+func limitedCatchUp(b *testing.B, bin string, f *benchFed, st *rpcv1.StatusResponse, n int, timeout time.Duration) limitedRun {
+	b.Helper()
+	cg, err := nodetest.NewMemoryCgroup(fmt.Sprintf("caisse-bench-%d", os.Getpid()), footprintLimit)
+	if err != nil {
+		b.Logf("NOT MEASURED: catch-up under a %d MiB memory limit: %v", footprintLimit>>20, err)
+		return limitedRun{}
+	}
+	defer func() {
+		if err := cg.Remove(); err != nil {
+			b.Errorf("remove the benchmark's cgroup: %v", err)
+		}
+	}()
+	dir := b.TempDir()
+	benchDataDir(b, dir, f.cofounder.Key, f.gossipKey, nil)
+	benchJoinInfo(b, dir, f.fed, f.founder.ID, st.GetSyncAddr(), st.GetGossipAddr())
+	start := time.Now()
+	p := nodetest.StartIn(b, cg, bin, dir, "--found=false", "--log-level", "info")
+	r := limitedRun{ran: true, ok: true}
+	if err := waitCaughtUp(b, p, n, timeout, func() {}); err != nil {
+		b.Logf("FAILED: catch-up under a %d MiB memory limit: %v", footprintLimit>>20, err)
+		r.ok = false
+	} else {
+		r.took = time.Since(start)
+		p.Stop(b)
+	}
+	if kills, err := cg.OOMKills(); err != nil || kills > 0 {
+		b.Logf("FAILED: catch-up under a %d MiB memory limit: %d processes killed for memory (%v)", footprintLimit>>20, kills, err)
+		r.ok = false
+	}
+	if r.peak, err = cg.Peak(); err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+// waitPeerGone waits until p no longer sees the node with key id alive, so
+// that a node with the same key can join again.
+func waitPeerGone(b *testing.B, p *nodetest.Proc, a ledger.Author) {
+	id := string(a.ID())
+	b.Helper()
+	c := p.Client(b)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := c.Peers(context.Background(), &rpcv1.PeersRequest{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		alive := false
+		for _, peer := range resp.GetPeers() {
+			alive = alive || (peer.GetId() == id && peer.GetState() == "alive")
+		}
+		if !alive {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("node %s still alive to A 30 s after it stopped", id)
+		}
 	}
 }

@@ -34,10 +34,11 @@ type result struct {
 
 // ingest checks entries received from peers against the federation state,
 // applies them, then stores all that passed in one durable transaction
-// (group commit). The entries are verified already and come in seq order
-// per author. If the commit fails, the state is rebuilt from the store, so
-// that nothing unstored stays applied, and every entry of the batch is
-// reported pending.
+// (group commit; more than one for a batch over maxIngestTxn). The entries
+// are verified already and come in seq order per author. If a commit
+// fails, the state is rebuilt from the store, so that nothing unstored
+// stays applied, and every entry of the batch is reported pending (those
+// stored before the failure come again as duplicates).
 func (n *Node) ingest(entries []ledger.Entry) (results []result) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -92,9 +93,7 @@ func (n *Node) ingest(entries []ledger.Entry) (results []result) {
 	if len(batch) == 0 {
 		return results
 	}
-	start := time.Now()
-	err := n.store.Append(batch...)
-	n.met.observeCommit("peer", start)
+	err := n.storeChunks(batch)
 	if err != nil {
 		n.log.Error("ingest: commit failed; rebuilding the state from the store", "entries", len(batch), "err", err)
 		n.inflight.Lock() // local appends in flight first reach the store
@@ -114,6 +113,32 @@ func (n *Node) ingest(entries []ledger.Entry) (results []result) {
 	}
 	n.settleLocked()
 	return results
+}
+
+// maxIngestTxn bounds the bytes of entries ingest stores in one
+// transaction, well under the store's largest (badgerstore: 15% of a
+// memtable). A batch from the sync loop is usually one streamed batch of a
+// pull (api.MaxBatchBytes), but entries kept aside can join it.
+const maxIngestTxn = 512 << 10
+
+// storeChunks stores entries in order, in durable transactions of at most
+// maxIngestTxn bytes (one entry may go over alone). n.mu is held.
+func (n *Node) storeChunks(entries []ledger.Entry) error {
+	for len(entries) > 0 {
+		k, size := 0, 0
+		for k < len(entries) && (k == 0 || size+entries[k].Size() <= maxIngestTxn) {
+			size += entries[k].Size()
+			k++
+		}
+		start := time.Now()
+		err := n.store.Append(entries[:k]...)
+		n.met.observeCommit("peer", start)
+		if err != nil {
+			return err
+		}
+		entries = entries[k:]
+	}
+	return nil
 }
 
 // isPending reports whether an entry refused with err may become valid once

@@ -65,12 +65,28 @@ func (p *Proc) Logs() string {
 // if still running.
 func Start(t testing.TB, bin, dataDir string, args ...string) *Proc {
 	t.Helper()
+	return start(t, nil, bin, dataDir, args)
+}
+
+// StartIn is Start with the process in cgroup cg from its first
+// instruction: a shell joins the cgroup, then runs caissed in its place.
+func StartIn(t testing.TB, cg *MemoryCgroup, bin, dataDir string, args ...string) *Proc {
+	t.Helper()
+	return start(t, cg, bin, dataDir, args)
+}
+
+func start(t testing.TB, cg *MemoryCgroup, bin, dataDir string, args []string) *Proc {
+	t.Helper()
 	p := &Proc{DataDir: dataDir, Socket: filepath.Join(dataDir, "caissed.sock"), t: t, done: make(chan struct{})}
 	// Port 0 everywhere: tests run side by side.
 	base := []string{"--data-dir", dataDir, "--log-level", "debug",
 		"--sync-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--gossip-profile", "local",
 		"--admin-addr", "127.0.0.1:0", "--web-addr", "127.0.0.1:0"}
-	p.cmd = exec.Command(bin, append(base, args...)...)
+	argv := append([]string{bin}, append(base, args...)...)
+	if cg != nil {
+		argv = append([]string{"/bin/sh", "-c", `echo $$ > "$0" && exec "$@"`, cg.procsFile()}, argv...)
+	}
+	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	p.cmd.Env = append(os.Environ(), "HOME="+dataDir)
 	if err := p.cmd.Start(); err != nil {

@@ -19,7 +19,7 @@
 // badgerOptions. The key layout is described in keys.go.
 //
 // Limits: a batch must fit in one badger transaction, that is in 15% of the
-// memtable (about 2.4 MB of entries, some ten thousand small ones); a
+// memtable (about 1.2 MB of entries, some five thousand small ones); a
 // larger batch is refused whole with an error wrapping badger.ErrTxnTooBig.
 package badgerstore
 
@@ -128,11 +128,14 @@ func badgerOptions(dir string, c config) badger.Options {
 		// Every entry is at most ledger.MaxEntrySize bytes, so all of them
 		// do: one read per Get, no value log to garbage-collect.
 		WithValueThreshold(ledger.MaxEntrySize + 1).
-		// 16 MiB memtables (default 64), two of them (default 5): one being
-		// written, one being flushed. Together with their arenas this
-		// bounds the write path to about 40 MiB. It also sets the largest
-		// transaction to 15% of a memtable, about 2.4 MiB of entries.
-		WithMemTableSize(16 << 20).
+		// 8 MiB memtables (default 64), two of them (default 5): one being
+		// written, one being flushed. Their arenas and the builder of the
+		// table a flush writes are each about a memtable: with 16 MiB ones,
+		// a node catching up a million entries peaked at 140 MiB of
+		// anonymous memory, too close to the 150 MiB it must fit in. It
+		// also sets the largest transaction to 15% of a memtable, about
+		// 1.2 MiB of entries.
+		WithMemTableSize(8 << 20).
 		WithNumMemtables(2).
 		// 16 MiB of block cache (default 256) keeps recent blocks
 		// decoded and checksum-verified; 16 MiB of index cache (default 0,

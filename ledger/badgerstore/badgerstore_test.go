@@ -270,7 +270,7 @@ func TestCommitFails(t *testing.T) {
 		fed := g.Hash()
 		mustAppend(t, s, g, b.Contribution(t, fed, 1, "2026-01"))
 		before := snap(t, s)
-		// 15% of a 16 MiB memtable is about 2.4 MiB: 3000 entries of
+		// 15% of an 8 MiB memtable is about 1.2 MiB: 3000 entries of
 		// 1.1 kB do not fit. The failure comes after many entries were
 		// already written into the transaction.
 		batch := append([]ledger.Entry{b.Contribution(t, fed, 1, "2026-01")}, bigBatch(t, a, fed, 3000)...)
@@ -491,7 +491,7 @@ func TestOptions(t *testing.T) {
 		{"checksums verified on every block read", o.ChecksumVerificationMode == options.OnBlockRead},
 		{"value log checksums verified", o.VerifyValueChecksum},
 		{"entries in the LSM tree", o.ValueThreshold > ledger.MaxEntrySize},
-		{"memtables of 16 MiB", o.MemTableSize == 16<<20 && o.NumMemtables == 2},
+		{"memtables of 8 MiB", o.MemTableSize == 8<<20 && o.NumMemtables == 2},
 		{"caches of 16 MiB", o.BlockCacheSize == 16<<20 && o.IndexCacheSize == 16<<20},
 		{"on disk", !o.InMemory},
 	} {
