@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"slices"
 
 	"google.golang.org/protobuf/proto"
@@ -38,7 +40,18 @@ var ErrBadCheckpoint = errors.New("bad checkpoint")
 
 // Checkpoint returns s as bytes for LoadCheckpoint.
 func (s *State) Checkpoint() []byte {
-	w := &ckWriter{b: make([]byte, 0, 64+56*s.count)}
+	var buf bytes.Buffer
+	if err := s.WriteCheckpoint(&buf); err != nil {
+		panic(fmt.Sprintf("federation: checkpoint into memory: %v", err)) // bytes.Buffer does not fail
+	}
+	return buf.Bytes()
+}
+
+// WriteCheckpoint writes to out what Checkpoint returns, through a buffer
+// of ckBuffer bytes: a checkpoint is about 56 bytes an entry, and a node
+// that writes one as it stops must not need that much memory more.
+func (s *State) WriteCheckpoint(out io.Writer) error {
+	w := &ckWriter{b: make([]byte, 0, ckBuffer+4096), out: out, h: sha256.New()}
 	w.b = append(w.b, checkpointVersion...)
 	h := s.Hash()
 	w.b = append(w.b, h[:]...)
@@ -49,7 +62,7 @@ func (s *State) Checkpoint() []byte {
 	w.byte(1)
 	charter, err := proto.MarshalOptions{Deterministic: true}.Marshal(s.charter)
 	if err != nil {
-		panic(fmt.Sprintf("federation: checkpoint: the charter does not marshal: %v", err))
+		return fmt.Errorf("federation: checkpoint: the charter does not marshal: %w", err)
 	}
 	w.bytes(charter)
 	w.b = append(w.b, s.fed[:]...)
@@ -62,12 +75,14 @@ func (s *State) Checkpoint() []byte {
 	w.uvarint(uint64(len(s.gov.entries)))
 	for _, g := range s.gov.entries {
 		w.gov(g)
+		w.spill()
 	}
 	return w.sum()
 }
 
-// LoadCheckpoint rebuilds the State that Checkpoint wrote; a State that
-// does not hash to what the checkpoint recorded is ErrBadCheckpoint.
+// LoadCheckpoint rebuilds the State that Checkpoint wrote, keeping nothing
+// of b (a caller may unmap it after); a State that does not hash to what
+// the checkpoint recorded is ErrBadCheckpoint.
 func LoadCheckpoint(b []byte) (*State, error) {
 	if len(b) < sha256.Size {
 		return nil, fmt.Errorf("federation: %w: %d bytes", ErrBadCheckpoint, len(b))
@@ -230,12 +245,43 @@ func (m *member) rebuild() error {
 	return nil
 }
 
-type ckWriter struct{ b []byte }
+// ckBuffer is what a ckWriter holds before it writes out.
+const ckBuffer = 64 << 10
 
-// sum ends the checkpoint with the SHA-256 of what it holds.
-func (w *ckWriter) sum() []byte {
-	h := sha256.Sum256(w.b)
-	return append(w.b, h[:]...)
+// ckWriter encodes into b, and writes b out, hashed, once it holds
+// ckBuffer bytes (spill) and at the end (sum).
+type ckWriter struct {
+	b   []byte
+	out io.Writer
+	h   hash.Hash
+	err error
+}
+
+func (w *ckWriter) flush() {
+	w.h.Write(w.b)
+	if w.err == nil {
+		_, w.err = w.out.Write(w.b)
+	}
+	w.b = w.b[:0]
+}
+
+func (w *ckWriter) spill() {
+	if len(w.b) >= ckBuffer {
+		w.flush()
+	}
+}
+
+// sum writes out the rest, then the SHA-256 of everything before.
+func (w *ckWriter) sum() error {
+	w.flush()
+	w.b = w.h.Sum(w.b)
+	if w.err == nil {
+		_, w.err = w.out.Write(w.b)
+	}
+	if w.err != nil {
+		return fmt.Errorf("federation: write checkpoint: %w", w.err)
+	}
+	return nil
 }
 
 func (w *ckWriter) byte(c byte)            { w.b = append(w.b, c) }
@@ -248,6 +294,7 @@ func (w *ckWriter) key(k [32]byte)         { w.b = append(w.b, k[:]...) }
 func (w *ckWriter) amount(a ledger.Amount) { w.varint(int64(a)) }
 
 func (w *ckWriter) member(m *member) {
+	w.spill()
 	w.key(m.key)
 	w.str(m.name)
 	w.byte(byte(m.role))
@@ -263,6 +310,7 @@ func (w *ckWriter) member(m *member) {
 		w.uvarint(uint64(le.period))
 		w.byte(byte(le.kind))
 		w.byte(le.cat)
+		w.spill()
 	}
 	w.uvarint(uint64(len(m.periods)))
 	for _, p := range m.periods {

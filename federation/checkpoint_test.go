@@ -1,8 +1,10 @@
 package federation_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/caisse-coop/caisse/federation"
 	"github.com/caisse-coop/caisse/ledger"
+	caissev1 "github.com/caisse-coop/caisse/proto/caisse/v1"
 )
 
 // fullView is everything the State shows, for comparing a State with
@@ -166,4 +169,50 @@ func FuzzLoadCheckpoint(f *testing.F) {
 			t.Fatalf("a loaded State does not load again: %v", err)
 		}
 	})
+}
+
+// writes records the size of each Write; it fails from the failAt-th on.
+type writes struct {
+	bytes.Buffer
+	sizes  []int
+	failAt int
+}
+
+var errDiskFull = errors.New("disk full")
+
+func (w *writes) Write(p []byte) (int, error) {
+	if w.failAt > 0 && len(w.sizes)+1 >= w.failAt {
+		return 0, errDiskFull
+	}
+	w.sizes = append(w.sizes, len(p))
+	return w.Buffer.Write(p)
+}
+
+// TestWriteCheckpoint checks that WriteCheckpoint writes what Checkpoint
+// returns in pieces of a bounded size, whatever the number of entries,
+// and reports a writer's failure.
+func TestWriteCheckpoint(t *testing.T) {
+	f := newFixture(t, 1)
+	s := stateOf(t, f.genesis)
+	for range 5000 {
+		mustApply(t, s, f.founder.next(t, contrib(100, "2026-01", caissev1.ContributionCategory_CONTRIBUTION_CATEGORY_DUES)))
+	}
+	want := s.Checkpoint()
+	var w writes
+	if err := s.WriteCheckpoint(&w); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(w.Bytes(), want) {
+		t.Fatalf("WriteCheckpoint wrote %d bytes unlike Checkpoint's %d", w.Len(), len(want))
+	}
+	if len(w.sizes) < 3 || slices.Max(w.sizes) > 128<<10 {
+		t.Fatalf("%d bytes written in %d pieces of at most %d bytes: want several small ones", w.Len(), len(w.sizes), slices.Max(w.sizes))
+	}
+	if _, err := federation.LoadCheckpoint(w.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	bad := writes{failAt: 2}
+	if err := s.WriteCheckpoint(&bad); !errors.Is(err, errDiskFull) {
+		t.Fatalf("WriteCheckpoint to a failing writer: %v, want the writer's error", err)
+	}
 }

@@ -31,7 +31,7 @@ func (n *Node) saveCheckpointLocked() {
 		return
 	}
 	path := filepath.Join(n.cfg.DataDir, stateFile)
-	if err := writeFileAtomic(path, n.state.Checkpoint(), 0o600); err != nil {
+	if err := writeFileAtomicFunc(path, 0o600, n.state.WriteCheckpoint); err != nil {
 		n.log.Warn("state checkpoint not saved: the next start replays the ledger", "file", path, "err", err)
 	}
 }
@@ -46,7 +46,7 @@ func (n *Node) replayFromCheckpoint() (bool, error) {
 	}
 	n.clock = ledger.NewClock(maxTime, uint64(n.cfg.MaxClockAhead.Milliseconds()))
 	path := filepath.Join(n.cfg.DataDir, stateFile)
-	b, err := os.ReadFile(path)
+	b, release, err := mapFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
@@ -55,6 +55,7 @@ func (n *Node) replayFromCheckpoint() (bool, error) {
 		return false, nil
 	}
 	s, err := federation.LoadCheckpoint(b)
+	release()
 	if err == nil {
 		err = n.checkHeads(s)
 	}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -9,6 +10,15 @@ import (
 // syncs it, renames it over path and syncs the directory, so that a crash
 // leaves either the old or the new content, never a torn file.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return writeFileAtomicFunc(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeFileAtomicFunc is writeFileAtomic with the contents written by
+// write, so that they need not all be in memory at once.
+func writeFileAtomicFunc(path string, perm os.FileMode, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
@@ -18,7 +28,7 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		tmp.Close()
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
+	if err := write(tmp); err != nil {
 		tmp.Close()
 		return err
 	}
