@@ -95,10 +95,11 @@ func TestGroupCommit(t *testing.T) {
 	}
 }
 
-// TestGroupCommitFailure makes every commit fail (a full disk) while many
-// goroutines append: each gets the store's error, nothing stays applied,
-// and once the disk is back the log goes on from where the store is.
-func TestGroupCommitFailure(t *testing.T) {
+// nodeOnMemstore returns a new node whose store is swapped for a memstore
+// holding the same entries, so that a test can make its commits fail; the
+// node gets its own store back and is closed at the end of the test.
+func nodeOnMemstore(t *testing.T) (*Node, *memstore.Store) {
+	t.Helper()
 	n := mustNew(t, testConfig(t, t.TempDir()))
 	disk := n.store
 	mem := memstore.New()
@@ -107,14 +108,24 @@ func TestGroupCommitFailure(t *testing.T) {
 	}
 	n.mu.Lock()
 	n.store = mem
-	before := n.state.Hash()
 	n.mu.Unlock()
-	defer func() {
+	t.Cleanup(func() {
 		n.mu.Lock()
 		n.store = disk
 		n.mu.Unlock()
 		n.Close()
-	}()
+	})
+	return n, mem
+}
+
+// TestGroupCommitFailure makes every commit fail (a full disk) while many
+// goroutines append: each gets the store's error, nothing stays applied,
+// and once the disk is back the log goes on from where the store is.
+func TestGroupCommitFailure(t *testing.T) {
+	n, mem := nodeOnMemstore(t)
+	n.mu.Lock()
+	before := n.state.Hash()
+	n.mu.Unlock()
 
 	mem.FailCommit = func() error { return syscall.ENOSPC }
 	var wg sync.WaitGroup
@@ -156,21 +167,7 @@ func TestGroupCommitFailure(t *testing.T) {
 // error and not stored; the log stays one unbroken chain; and the state
 // equals a rebuild from the store.
 func TestGroupCommitSomeFail(t *testing.T) {
-	n := mustNew(t, testConfig(t, t.TempDir()))
-	disk := n.store
-	mem := memstore.New()
-	if err := disk.ScanAll(func(e ledger.Entry) error { return mem.Append(e) }); err != nil {
-		t.Fatal(err)
-	}
-	n.mu.Lock()
-	n.store = mem
-	n.mu.Unlock()
-	defer func() {
-		n.mu.Lock()
-		n.store = disk
-		n.mu.Unlock()
-		n.Close()
-	}()
+	n, mem := nodeOnMemstore(t)
 
 	rnd := rand.New(rand.NewPCG(7, 7)) // called under mem's lock
 	var commits, failed int

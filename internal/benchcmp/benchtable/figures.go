@@ -12,6 +12,7 @@ var figures = []figure{
 		baseMetric: "baseline-us", baseName: "one raw synced badger write", atMost: 2},
 	{name: "catch-up time", bench: `^BenchmarkCatchUp/entries=\d+$`, metric: "catchup-s", unit: "s",
 		baseMetric: "baseline-s", baseName: "parallel ed25519.Verify of every entry", atMost: 1.5},
+	{name: "catch-up, cores kept busy (of GOMAXPROCS)", bench: `^BenchmarkCatchUp/entries=\d+$`, metric: "cores-busy", unit: "cores"},
 	{name: "catch-up bytes on the wire", bench: `^BenchmarkCatchUp/entries=\d+$`, metric: "wire-MB", unit: "MB",
 		baseMetric: "entries-MB", baseName: "sum of the entries' sizes", atMost: 1.15},
 	{name: "catch-up progress reports", bench: `^BenchmarkCatchUp/entries=\d+$`, metric: "progress-reports", unit: "reads",
