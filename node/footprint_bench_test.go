@@ -305,11 +305,19 @@ func limitedCatchUp(b *testing.B, bin string, f *benchFed, st *rpcv1.StatusRespo
 		b.Logf("NOT MEASURED: catch-up under a %d MiB memory limit: %v", footprintLimit>>20, err)
 		return limitedRun{}
 	}
-	defer func() {
+	// Removed at the end once the node is gone; if the benchmark stops
+	// early, by a cleanup, which runs after the node's own has killed it.
+	removed := false
+	remove := func() {
+		if removed {
+			return
+		}
+		removed = true
 		if err := cg.Remove(); err != nil {
 			b.Errorf("remove the benchmark's cgroup: %v", err)
 		}
-	}()
+	}
+	b.Cleanup(remove)
 	dir := b.TempDir()
 	benchDataDir(b, dir, f.cofounder.Key, f.gossipKey, nil)
 	benchJoinInfo(b, dir, f.fed, f.founder.ID, st.GetSyncAddr(), st.GetGossipAddr())
@@ -330,6 +338,7 @@ func limitedCatchUp(b *testing.B, bin string, f *benchFed, st *rpcv1.StatusRespo
 	if r.peak, err = cg.Peak(); err != nil {
 		b.Fatal(err)
 	}
+	remove()
 	return r
 }
 

@@ -685,15 +685,16 @@ func benchWaitVector(b *testing.B, bn *benchNode, want ledger.Vector) (first tim
 	deadline := time.Now().Add(10 * time.Minute)
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
-	var before ledger.Vector
+	before, err := bn.n.store.Vector()
+	if err != nil {
+		b.Fatal(err)
+	}
 	for {
 		got, err := bn.n.store.Vector()
 		if err != nil {
 			b.Fatal(err)
 		}
-		if before == nil {
-			before = got
-		} else if first.IsZero() && !benchVectorsEqual(got, before) {
+		if first.IsZero() && !benchVectorsEqual(got, before) {
 			first = time.Now()
 		}
 		if benchVectorsEqual(got, want) {

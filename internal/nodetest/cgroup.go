@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -54,11 +55,14 @@ func NewMemoryCgroup(name string, limit int64) (*MemoryCgroup, error) {
 	if err := os.Mkdir(cg.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cgroup v2: %w", err)
 	}
-	for _, kv := range [][2]string{{"memory.max", strconv.FormatInt(limit, 10)}, {"memory.swap.max", "0"}} {
-		if err := cg.write(kv[0], kv[1]); err != nil && kv[0] == "memory.max" {
-			cg.Remove()
-			return nil, err
-		}
+	if err := cg.write("memory.max", strconv.FormatInt(limit, 10)); err != nil {
+		cg.Remove()
+		return nil, err
+	}
+	// memory.swap.max is missing only where the kernel accounts no swap.
+	if err := cg.write("memory.swap.max", "0"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		cg.Remove()
+		return nil, err
 	}
 	return cg, nil
 }
