@@ -157,14 +157,6 @@ func fromParts(body, sig []byte) (Entry, error) {
 	return e, nil
 }
 
-// Verify checks the signature over the body bytes against the author key.
-func (e Entry) Verify() error {
-	if !ed25519.Verify(e.author[:], signedMessage(e.body), e.sig) {
-		return fmt.Errorf("ledger: verify %s/%d: %w", e.author.Short(), e.Seq(), ErrBadSignature)
-	}
-	return nil
-}
-
 // Marshal returns the entry's encoding, as Decode reads it.
 func (e Entry) Marshal() []byte {
 	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(e.Proto())

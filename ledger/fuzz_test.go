@@ -63,12 +63,29 @@ func seedFork(f *testing.F) ledger.ForkProof {
 	return p
 }
 
+// FuzzFromProto checks FromProto, and that FromProtos agrees with it.
 func FuzzFromProto(f *testing.F) {
 	for _, e := range seedEntries(f) {
 		f.Add(e.BodyBytes(), e.Signature())
 	}
+	valid := seedEntries(f)[0].Proto()
 	f.Fuzz(func(t *testing.T, body, sig []byte) {
 		e, err := ledger.FromProto(&caissev1.Entry{Body: body, Signature: sig})
+		// The batch check decides as the single check does, with a valid
+		// entry beside it or alone.
+		for _, in := range [][]*caissev1.Entry{{{Body: body, Signature: sig}}, {valid, {Body: body, Signature: sig}}} {
+			got, errs := ledger.FromProtos(in)
+			last := len(in) - 1
+			if (errs[last] == nil) != (err == nil) {
+				t.Fatalf("FromProtos of %d entries: %v; FromProto: %v", len(in), errs[last], err)
+			}
+			if err == nil && got[last].Hash() != e.Hash() {
+				t.Fatal("FromProtos and FromProto return different entries")
+			}
+			if errs[0] != nil && last > 0 {
+				t.Fatalf("FromProtos refuses the valid entry beside it: %v", errs[0])
+			}
+		}
 		if err != nil {
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -244,29 +245,41 @@ func ownApplication(a ledger.Author, entries []*caissev1.Entry) bool {
 
 // VerifyAll decodes and verifies entries on every core: signature
 // verification is the cost of ingest, and it is independent per entry.
-// The i-th result is entries[i] verified, or errs[i].
+// Each core takes slices of up to maxVerifyBatch entries and verifies each
+// slice as one batch (ledger.FromProtos), which costs less than verifying
+// its entries one by one. The i-th result is entries[i] verified, or errs[i].
 func VerifyAll(in []*caissev1.Entry) (entries []ledger.Entry, errs []error) {
-	entries, errs = make([]ledger.Entry, len(in)), make([]error, len(in))
 	workers := min(runtime.GOMAXPROCS(0), (len(in)+15)/16)
 	if workers <= 1 {
-		for i, p := range in {
-			entries[i], errs[i] = ledger.FromProto(p)
-		}
-		return entries, errs
+		return ledger.FromProtos(in)
 	}
+	entries, errs = make([]ledger.Entry, len(in)), make([]error, len(in))
+	size := min(maxVerifyBatch, (len(in)+workers-1)/workers)
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range workers {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(in); i += workers {
-				entries[i], errs[i] = ledger.FromProto(in[i])
+			for {
+				lo := int(next.Add(int64(size))) - size
+				if lo >= len(in) {
+					return
+				}
+				hi := min(lo+size, len(in))
+				es, errs1 := ledger.FromProtos(in[lo:hi])
+				copy(entries[lo:hi], es)
+				copy(errs[lo:hi], errs1)
 			}
 		}()
 	}
 	wg.Wait()
 	return entries, errs
 }
+
+// maxVerifyBatch bounds the entries verified as one batch: past a few
+// hundred, a larger batch saves little and holds more memory.
+const maxVerifyBatch = 1024
 
 // VectorProto encodes a vector, authors in byte order.
 func VectorProto(v ledger.Vector) []*rpcv1.Head {
