@@ -118,8 +118,12 @@ func New(cfg Config) (*Node, error) {
 		store.Close()
 		return nil, err
 	}
-	// Replaying decodes every entry: hand the garbage back to the system
+	// Replaying decodes every entry and reads the whole store: unmap the
+	// store's files (mapped.go), and hand the garbage back to the system
 	// now rather than over minutes, so that an idle node stays small.
+	if !n.fromCheckpoint {
+		n.reopenStore("replayed at start", time.Second)
+	}
 	debug.FreeOSMemory()
 	if _, ok := n.state.Federation(); !ok && cfg.Found {
 		if _, err := n.found(cfg.Federation, cfg.Name); err != nil {

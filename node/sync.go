@@ -695,6 +695,7 @@ type catchUp struct {
 	since      time.Time
 	savedStart uint64
 	lastLog    time.Time
+	lastReopen time.Time // the store was last reopened to unmap its files (mapped.go)
 }
 
 const progressEvery = 10 * time.Second
@@ -722,9 +723,18 @@ func (c *catchUp) observe(r *replicator, saved uint64) {
 		r.n.log.Info("catching up", args...)
 	case left == 0 && !c.since.IsZero():
 		r.n.log.Info("caught up", "entries", saved-c.savedStart, "took", now.Sub(c.since).Round(time.Millisecond))
-		// Catching up decodes and verifies every entry: hand the garbage
-		// back to the system at once.
+		// Catching up decodes and verifies every entry and goes through
+		// the whole store: hand the garbage back to the system at once,
+		// and unmap the store's files.
+		r.n.reopenStore("caught up", time.Second)
 		debug.FreeOSMemory()
 		c.since = time.Time{}
+		return
+	}
+	if left > 0 && now.Sub(c.lastReopen) >= reopenEvery {
+		if mapped, ok := rssFile(); ok && mapped > mappedBudget {
+			c.lastReopen = now
+			r.n.reopenStore("catching up", 100*time.Millisecond)
+		}
 	}
 }

@@ -55,10 +55,16 @@ type Store struct {
 	// failed, and the transaction is discarded instead.
 	failCommit func() error
 
-	mu     sync.Mutex     // guards closed
-	closed bool           // set by Close; no call starts after it
-	active sync.WaitGroup // calls in progress, which Close waits for
-	once   sync.Once      // Close closes the database once
+	opts   badger.Options                           // to open the database again (Reopen)
+	openDB func(badger.Options) (*badger.DB, error) // badger.Open, but for tests (export_test.go)
+
+	mu        sync.Mutex
+	cond      *sync.Cond // signalled when active drops to 0 or a reopen ends
+	closed    bool       // set by Close; no call starts after it
+	reopening bool       // set while Reopen swaps the database; calls wait
+	broken    error      // why a reopen failed: every call returns it
+	active    int        // calls in progress, which Close and Reopen wait for
+	once      sync.Once  // Close closes the database once
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -177,11 +183,13 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	case dir == "":
 		return nil, errors.New("badgerstore: open: no directory")
 	}
-	db, err := badger.Open(badgerOptions(dir, c))
+	bopts := badgerOptions(dir, c)
+	db, err := badger.Open(bopts)
 	if err != nil {
 		return nil, fmt.Errorf("badgerstore: open %s: %w", name, err)
 	}
-	s := &Store{db: db, name: name}
+	s := &Store{db: db, name: name, opts: bopts}
+	s.cond = sync.NewCond(&s.mu)
 	if err := s.checkFormat(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("badgerstore: open %s: %w", name, err)
@@ -222,16 +230,31 @@ func (s *Store) checkFormat() error {
 	})
 }
 
-// enter starts a call, or returns ErrClosed. A call that entered must call
-// s.active.Done when it ends.
+// enter starts a call, or returns ErrClosed. It waits while the database
+// is being reopened. A call that entered must call s.exit when it ends.
 func (s *Store) enter(op string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for s.reopening {
+		s.cond.Wait()
+	}
+	if s.broken != nil {
+		return fmt.Errorf("badgerstore: %s: %w", op, s.broken)
+	}
 	if s.closed {
 		return fmt.Errorf("badgerstore: %s: %w", op, ledger.ErrClosed)
 	}
-	s.active.Add(1)
+	s.active++
 	return nil
+}
+
+// exit ends a call that entered.
+func (s *Store) exit() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active--; s.active == 0 {
+		s.cond.Broadcast()
+	}
 }
 
 // Close implements ledger.Store. It waits for the calls in progress, then
@@ -241,14 +264,71 @@ func (s *Store) Close() error {
 	s.once.Do(func() {
 		s.mu.Lock()
 		s.closed = true
+		for s.active > 0 || s.reopening {
+			s.cond.Wait()
+		}
+		broken := s.broken
 		s.mu.Unlock()
-		s.active.Wait()
 		err = nil
+		if broken != nil { // the database is not open
+			err = fmt.Errorf("badgerstore: close: %w", broken)
+			return
+		}
 		if cerr := s.db.Close(); cerr != nil {
 			err = fmt.Errorf("badgerstore: close %s: %w", s.name, cerr)
 		}
 	})
 	return err
+}
+
+// Reopen closes the database and opens it again, if no call is in
+// progress; calls that start meanwhile wait for it. It reports whether it
+// reopened: false, at once, if a call was in progress.
+//
+// Badger maps its files into memory, and every page of them that was read
+// or written stays in the process's resident memory until the file is
+// unmapped. After a replay or a catch-up that went through the whole
+// store, that is about the size of the store; reopening unmaps it all,
+// and the pages stay in the page cache, where the kernel can reclaim them.
+//
+// If the database cannot be opened again, every later call, Close
+// included, fails with that error.
+func (s *Store) Reopen() (bool, error) {
+	s.mu.Lock()
+	switch {
+	case s.broken != nil:
+		s.mu.Unlock()
+		return false, fmt.Errorf("badgerstore: reopen: %w", s.broken)
+	case s.closed:
+		s.mu.Unlock()
+		return false, fmt.Errorf("badgerstore: reopen: %w", ledger.ErrClosed)
+	case s.active > 0 || s.reopening || s.opts.InMemory:
+		s.mu.Unlock()
+		return false, nil
+	}
+	s.reopening = true
+	s.mu.Unlock()
+
+	var err error
+	if err = s.db.Close(); err == nil {
+		var db *badger.DB
+		open := badger.Open
+		if s.openDB != nil {
+			open = s.openDB
+		}
+		if db, err = open(s.opts); err == nil {
+			s.db = db // no call is in progress, and none starts until reopening is false
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reopening = false
+	s.cond.Broadcast()
+	if err != nil {
+		s.broken = fmt.Errorf("reopening %s failed: %v: %w", s.name, err, ledger.ErrClosed)
+		return false, fmt.Errorf("badgerstore: %w", s.broken)
+	}
+	return true, nil
 }
 
 // entryID names an entry of the batch being appended.
@@ -265,7 +345,7 @@ func (s *Store) Append(entries ...ledger.Entry) error {
 	if err := s.enter("append"); err != nil {
 		return err
 	}
-	defer s.active.Done()
+	defer s.exit()
 	if len(entries) == 0 {
 		return nil
 	}
@@ -432,7 +512,7 @@ func (s *Store) view(op string, fn func(txn *badger.Txn) error) error {
 	if err := s.enter(op); err != nil {
 		return err
 	}
-	defer s.active.Done()
+	defer s.exit()
 	return s.db.View(fn)
 }
 
@@ -594,7 +674,7 @@ func (s *Store) AddFork(p ledger.ForkProof) error {
 	if err := s.enter("add fork"); err != nil {
 		return err
 	}
-	defer s.active.Done()
+	defer s.exit()
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
 	key := forkKey(p.Author(), p.Seq())

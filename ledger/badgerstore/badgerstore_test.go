@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/caisse-coop/caisse/ledger"
 	"github.com/caisse-coop/caisse/ledger/badgerstore"
@@ -571,4 +573,137 @@ func TestLogger(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReopenLive reopens the database under a store in use: what it shows
+// is unchanged, appends go on from where they were, and a reopen asked
+// while a call is in progress does nothing. (What it does to resident
+// memory is measured by the node's footprint benchmark.)
+func TestReopenLive(t *testing.T) {
+	dir := t.TempDir()
+	a, b, _, g := federation(t)
+	fed := g.Hash()
+	s := open(t, dir)
+	defer s.Close()
+	mustAppend(t, s, g)
+	for range 200 {
+		mustAppend(t, s, a.Contribution(t, fed, 100, "2026-01"), b.Contribution(t, fed, 50, "2026-01"))
+	}
+	want := snap(t, s)
+	ok, err := s.Reopen()
+	if err != nil || !ok {
+		t.Fatalf("Reopen with no call in progress = %v, %v; want true, nil", ok, err)
+	}
+	if diff := cmp.Diff(want, snap(t, s)); diff != "" {
+		t.Fatalf("after Reopen (-want +got):\n%s", diff)
+	}
+	if err := s.Append(a.Entry(t, 3)); !errors.Is(err, ledger.ErrDuplicate) {
+		t.Errorf("Append of a duplicate after Reopen: error %v, want ErrDuplicate", err)
+	}
+	mustAppend(t, s, b.Contribution(t, fed, 7, "2026-02"))
+	if n, err := s.Count(); err != nil || n != want.Count+1 {
+		t.Errorf("Count after one more = %d, %v; want %d", n, err, want.Count+1)
+	}
+
+	// A call in progress: Reopen does not wait for it and does nothing,
+	// even when the call is the caller's own Scan.
+	err = s.Scan(a.ID, 1, func(ledger.Entry) error {
+		ok, err := s.Reopen()
+		if ok || err != nil {
+			t.Errorf("Reopen inside a Scan = %v, %v; want false, nil", ok, err)
+		}
+		return errStop
+	})
+	if !errors.Is(err, errStop) {
+		t.Fatalf("Scan: %v", err)
+	}
+}
+
+var errStop = errors.New("stop")
+
+// TestReopenConcurrent reopens in a loop while appends and reads go on:
+// every call succeeds, and the store ends with every entry appended.
+func TestReopenConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	a, b, c, g := federation(t)
+	fed := g.Hash()
+	s := open(t, dir)
+	defer s.Close()
+	mustAppend(t, s, g)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var reopened atomic.Int64
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ok, err := s.Reopen()
+			if err != nil {
+				t.Errorf("Reopen: %v", err)
+				return
+			}
+			if ok {
+				reopened.Add(1)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+	var appenders sync.WaitGroup
+	for _, x := range []*ledgertest.Author{a, b, c} {
+		appenders.Go(func() {
+			for range 60 {
+				e := x.Contribution(t, fed, 10, "2026-01")
+				if err := s.Append(e); err != nil {
+					t.Errorf("Append(%s): %v", e, err)
+					return
+				}
+				if got, err := s.Get(x.ID, e.Seq()); err != nil || got.Hash() != e.Hash() {
+					t.Errorf("Get(%s) = %v, %v", e, got, err)
+					return
+				}
+			}
+		})
+	}
+	appenders.Wait()
+	close(stop)
+	wg.Wait()
+	if n, err := s.Count(); err != nil || n != 1+3*60 {
+		t.Errorf("Count = %d, %v; want %d", n, err, 1+3*60)
+	}
+	if reopened.Load() == 0 {
+		t.Errorf("the database was never reopened while the appends ran")
+	}
+	t.Logf("reopened %d times", reopened.Load())
+}
+
+// TestReopenFails makes the reopening fail: Reopen says so, and every call
+// after it fails with that reason instead of touching a closed database.
+func TestReopenFails(t *testing.T) {
+	dir := t.TempDir()
+	a, _, _, g := federation(t)
+	s := open(t, dir)
+	mustAppend(t, s, g)
+	s.SetOpenDB(func(badger.Options) (*badger.DB, error) { return nil, errors.New("disk gone") })
+	ok, err := s.Reopen()
+	if ok || err == nil || !strings.Contains(err.Error(), "disk gone") {
+		t.Fatalf("Reopen = %v, %v; want false and the reason", ok, err)
+	}
+	if _, err := s.Count(); !errors.Is(err, ledger.ErrClosed) || !strings.Contains(err.Error(), "disk gone") {
+		t.Errorf("Count after a failed reopen: %v; want ErrClosed with the reason", err)
+	}
+	if err := s.Append(a.Contribution(t, g.Hash(), 1, "2026-01")); !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("Append after a failed reopen: %v; want ErrClosed", err)
+	}
+	if err := s.Close(); err == nil || !strings.Contains(err.Error(), "disk gone") {
+		t.Errorf("Close after a failed reopen: %v; want the reason", err)
+	}
+	// Nothing was lost: the directory opens as it was.
+	s = open(t, dir)
+	defer mustClose(t, s)
+	if n, err := s.Count(); err != nil || n != 1 {
+		t.Errorf("Count after opening again = %d, %v; want 1", n, err)
+	}
 }

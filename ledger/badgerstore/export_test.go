@@ -29,3 +29,7 @@ var EncodeUint64 = encodeUint64
 
 // NewSlogAdapter returns the badger.Logger that WithLogger installs.
 func NewSlogAdapter(l *slog.Logger) badger.Logger { return slogAdapter{l} }
+
+// SetOpenDB replaces badger.Open for Reopen, so that a test can make the
+// reopening fail. Call it before the store is shared.
+func (s *Store) SetOpenDB(f func(badger.Options) (*badger.DB, error)) { s.openDB = f }

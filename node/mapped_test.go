@@ -1,0 +1,155 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/caisse-coop/caisse/ledger"
+	rpcv1 "github.com/caisse-coop/caisse/proto/caisse/rpc/v1"
+)
+
+// TestReopenStoreWhileAppending reopens a node's store in a loop while
+// local appends go on: every append is acknowledged once, the store
+// verifies against the live state, and the node restarts to that state.
+func TestReopenStoreWhileAppending(t *testing.T) {
+	dir := t.TempDir()
+	n := mustNew(t, testConfig(t, dir))
+	const writers, each = 8, 25
+	var wg sync.WaitGroup
+	var reopened atomic.Int64
+	stop := make(chan struct{})
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if n.reopenStore("test", 20*time.Millisecond) {
+				reopened.Add(1)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	})
+	var acked sync.Map
+	var appends sync.WaitGroup
+	for range writers {
+		appends.Go(func() {
+			for range each {
+				e, err := n.append(benchContribution)
+				if err != nil {
+					t.Errorf("append: %v", err)
+					return
+				}
+				if _, dup := acked.LoadOrStore(e.Seq(), true); dup {
+					t.Errorf("seq %d acknowledged twice", e.Seq())
+				}
+			}
+		})
+	}
+	appends.Wait()
+	close(stop)
+	wg.Wait()
+	if reopened.Load() == 0 {
+		t.Fatal("the store was never reopened while appends ran: the test showed nothing")
+	}
+	for s := ledger.Seq(2); s <= 1+writers*each; s++ {
+		if _, ok := acked.Load(s); !ok {
+			t.Fatalf("seq %d not acknowledged", s)
+		}
+		if _, err := n.store.Get(n.self, s); err != nil {
+			t.Fatalf("acknowledged seq %d not in the store: %v", s, err)
+		}
+	}
+	v, err := (&backend{n: n}).Verify(context.Background(), &rpcv1.VerifyRequest{})
+	if err != nil || !v.GetOk() {
+		t.Fatalf("verify: %v %v", err, v.GetProblems())
+	}
+	live := n.state.Hash()
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n = mustNew(t, testConfig(t, dir))
+	defer n.Close()
+	if got := n.state.Hash(); got != live {
+		t.Fatalf("state after restart %s, live state was %s", got.Short(), live.Short())
+	}
+	t.Logf("reopened %d times", reopened.Load())
+}
+
+// TestStartReplayReopens starts a node whose state checkpoint is gone: it
+// replays the store, then reopens it, and serves from it as before.
+func TestStartReplayReopens(t *testing.T) {
+	dir := t.TempDir()
+	n := mustNew(t, testConfig(t, dir))
+	for range 20 {
+		if _, err := n.append(benchContribution); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live := n.state.Hash()
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, stateFile)); err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	cfg := testConfig(t, dir)
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	n = mustNew(t, cfg)
+	defer n.Close()
+	if n.fromCheckpoint {
+		t.Fatal("started from a checkpoint that was removed")
+	}
+	if !strings.Contains(logs.String(), "store reopened to unmap its files") {
+		t.Errorf("no reopen after the replay; logs:\n%s", logs.String())
+	}
+	if got := n.state.Hash(); got != live {
+		t.Fatalf("state after replay %s, want %s", got.Short(), live.Short())
+	}
+	if _, err := n.append(benchContribution); err != nil {
+		t.Fatalf("append after the reopen: %v", err)
+	}
+}
+
+// lockedBuffer is a log sink safe for the node's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestRSSFile(t *testing.T) {
+	got, ok := rssFile()
+	if runtime.GOOS != "linux" {
+		if ok {
+			t.Fatalf("rssFile on %s = %d, true; there is no /proc/self/status", runtime.GOOS, got)
+		}
+		return
+	}
+	// The test binary's own text is mapped from its file.
+	if !ok || got <= 0 {
+		t.Fatalf("rssFile() = %d, %v; want the resident file pages", got, ok)
+	}
+}
