@@ -121,7 +121,9 @@ func diskBytes(b *testing.B, dir string) int64 {
 //     its anonymous part (RssAnon), without the store's files that badger
 //     maps and the kernel may drop.
 //   - catchup-hwm-MiB: B's VmHWM (peak RSS) once it has caught up;
-//     serving-hwm-MiB is A's meanwhile.
+//     serving-hwm-MiB is A's meanwhile. catchup-anon-peak-MiB and
+//     catchup-file-peak-MiB: the peaks of B's RssAnon and RssFile (its
+//     executable and the store's mapped files), sampled every 100 ms.
 //   - disk-bytes/entry: the store's blocks on disk per entry, beside
 //     entry-bytes, the mean encoded entry.
 func BenchmarkFootprint(b *testing.B) {
@@ -189,8 +191,11 @@ func benchFootprint(b *testing.B, bin string, f *benchFed, entries []ledger.Entr
 	// VmHWM is the peak of the whole RSS, the store's mapped files
 	// included; the peak of the anonymous part (heap, stacks, badger's
 	// memtables) is sampled.
-	var anonPeak float64
-	if err := waitCaughtUp(b, bp, len(entries), 30*time.Minute, func() { anonPeak = max(anonPeak, procStatus(b, bp.PID())["RssAnon"]) }); err != nil {
+	var anonPeak, filePeak float64
+	if err := waitCaughtUp(b, bp, len(entries), 30*time.Minute, func() {
+		st := procStatus(b, bp.PID())
+		anonPeak, filePeak = max(anonPeak, st["RssAnon"]), max(filePeak, st["RssFile"])
+	}); err != nil {
 		b.Fatal(err)
 	}
 	catchupTime := time.Since(start)
@@ -226,6 +231,7 @@ func benchFootprint(b *testing.B, bin string, f *benchFed, entries []ledger.Entr
 	b.ReportMetric(mib(catchup["RssAnon"]), "caughtup-anon-MiB")
 	b.ReportMetric(mib(catchup["VmHWM"]), "catchup-hwm-MiB")
 	b.ReportMetric(mib(max(anonPeak, catchup["RssAnon"])), "catchup-anon-peak-MiB")
+	b.ReportMetric(mib(max(filePeak, catchup["RssFile"])), "catchup-file-peak-MiB")
 	b.ReportMetric(mib(serving["VmHWM"]), "serving-hwm-MiB")
 	b.ReportMetric(catchupTime.Seconds(), "catchup-s")
 	if limited.ran {

@@ -31,6 +31,7 @@ var figures = []figure{
 	{name: "RSS idle, anonymous only", bench: `^BenchmarkFootprint/entries=\d+$`, metric: "idle-anon-MiB", unit: "MiB"},
 	{name: "RSS peak, catching up", bench: `^BenchmarkFootprint/entries=\d+$`, metric: "catchup-hwm-MiB", unit: "MiB", atMost: 150},
 	{name: "RSS peak, catching up, anonymous only", bench: `^BenchmarkFootprint/entries=\d+$`, metric: "catchup-anon-peak-MiB", unit: "MiB"},
+	{name: "RSS peak, catching up, mapped files only", bench: `^BenchmarkFootprint/entries=\d+$`, metric: "catchup-file-peak-MiB", unit: "MiB"},
 	{name: "caught up under a 150 MiB memory limit (cgroup, no swap)", bench: `^BenchmarkFootprint/entries=\d+$`, metric: "limited-caughtup", unit: "", atLeast: 1},
 	{name: "catch-up of caissed under a 150 MiB memory limit", bench: `^BenchmarkFootprint/entries=\d+$`, metric: "limited-catchup-s", unit: "s",
 		baseMetric: "catchup-s", baseName: "the same catch-up without the limit"},
