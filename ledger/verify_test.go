@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha512"
 	"errors"
@@ -176,4 +177,27 @@ func torsionSign(t *testing.T, key ed25519.PrivateKey, msg []byte) []byte {
 	}
 	S := edwards25519.NewScalar().MultiplyAdd(k, a, r)
 	return append(R.Bytes(), S.Bytes()...)
+}
+
+// TestSignMatchesStdlib: entries are signed with curve25519-voi, which must
+// give exactly the signature crypto/ed25519 gives, for any key and body.
+func TestSignMatchesStdlib(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for i := range 300 {
+		seed := make([]byte, ed25519.SeedSize)
+		for j := range seed {
+			seed[j] = byte(rng.Uint32())
+		}
+		key := ed25519.NewKeyFromSeed(seed)
+		body := contributionBody(pub(key), ledger.Hash{byte(i)}, ledger.Seq(1+rng.IntN(1000)), ledger.Hash{})
+		body.GetContribution().Amount = rng.Int64N(1 << 40)
+		e, err := ledger.Sign(key, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ed25519.Sign(key, append([]byte(signContext), e.BodyBytes()...))
+		if !bytes.Equal(e.Signature(), want) {
+			t.Fatalf("key %x: signature %x, crypto/ed25519 gives %x", seed, e.Signature(), want)
+		}
+	}
 }
