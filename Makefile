@@ -50,7 +50,7 @@ bench: ## the performance suite at BENCH_ENTRIES entries: one table, each figure
 	@echo "go: $$($(GO) env GOVERSION); cpu: $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') x $$(nproc); $$(date -u '+%Y-%m-%d %H:%M UTC')"
 	@$(GO) run ./internal/benchcmp/benchtable bench.out
 
-bench-full: ## make bench with 1M entries (about an hour)
+bench-full: ## make bench with 1M entries (about 22 minutes)
 	$(MAKE) bench BENCH_ENTRIES=1000000
 
 bench-all: ## every benchmark of every package, each beside its baseline (x-baseline); feed to benchstat
