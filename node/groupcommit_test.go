@@ -80,11 +80,20 @@ func TestGroupCommit(t *testing.T) {
 			t.Fatalf("seq %d stored but not acknowledged", s)
 		}
 	}
+	verifyAndRestart(t, n, dir)
+}
+
+// verifyAndRestart checks that n's store verifies against its live state,
+// closes n, and checks that a node restarted on dir holds that state.
+func verifyAndRestart(t *testing.T, n *Node, dir string) {
+	t.Helper()
 	v, err := (&backend{n: n}).Verify(context.Background(), &rpcv1.VerifyRequest{})
 	if err != nil || !v.GetOk() {
 		t.Fatalf("verify: %v %v", err, v.GetProblems())
 	}
+	n.mu.Lock()
 	live := n.state.Hash()
+	n.mu.Unlock()
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package node
 
 import (
-	"bytes"
-	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caisse-coop/caisse/internal/nodetest"
 	"github.com/caisse-coop/caisse/ledger"
-	rpcv1 "github.com/caisse-coop/caisse/proto/caisse/rpc/v1"
 )
 
 // TestReopenStoreWhileAppending reopens a node's store in a loop while
@@ -75,19 +73,7 @@ func TestReopenStoreWhileAppending(t *testing.T) {
 			t.Fatalf("acknowledged seq %d not in the store: %v", s, err)
 		}
 	}
-	v, err := (&backend{n: n}).Verify(context.Background(), &rpcv1.VerifyRequest{})
-	if err != nil || !v.GetOk() {
-		t.Fatalf("verify: %v %v", err, v.GetProblems())
-	}
-	live := n.state.Hash()
-	if err := n.Close(); err != nil {
-		t.Fatal(err)
-	}
-	n = mustNew(t, testConfig(t, dir))
-	defer n.Close()
-	if got := n.state.Hash(); got != live {
-		t.Fatalf("state after restart %s, live state was %s", got.Short(), live.Short())
-	}
+	verifyAndRestart(t, n, dir)
 	t.Logf("reopened %d times during %d appends", reopened.Load(), appended.Load())
 }
 
@@ -108,7 +94,7 @@ func TestStartReplayReopens(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, stateFile)); err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs nodetest.LockedBuffer
 	cfg := testConfig(t, dir)
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	n = mustNew(t, cfg)
@@ -125,24 +111,6 @@ func TestStartReplayReopens(t *testing.T) {
 	if _, err := n.append(benchContribution); err != nil {
 		t.Fatalf("append after the reopen: %v", err)
 	}
-}
-
-// lockedBuffer is a log sink safe for the node's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestRSSFile(t *testing.T) {

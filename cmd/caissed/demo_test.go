@@ -6,38 +6,21 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/caisse-coop/caisse/internal/nodetest"
 	rpcv1 "github.com/caisse-coop/caisse/proto/caisse/rpc/v1"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestDemo runs the README's first command in-process: three nodes form a
 // federation, record sample entries, converge, and stop cleanly.
 func TestDemo(t *testing.T) {
 	dir := t.TempDir()
-	var out syncBuffer
+	var out nodetest.LockedBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runDemo(ctx, dir, slog.New(slog.NewTextHandler(io.Discard, nil)), &out) }()

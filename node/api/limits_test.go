@@ -8,7 +8,6 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	grpcgzip "google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/status"
 
+	"github.com/caisse-coop/caisse/internal/nodetest"
 	"github.com/caisse-coop/caisse/ledger"
 	"github.com/caisse-coop/caisse/ledger/ledgertest"
 	"github.com/caisse-coop/caisse/ledger/memstore"
@@ -181,24 +181,6 @@ func TestSyncServerLimits(t *testing.T) {
 	})
 }
 
-// lockedBuffer collects logs written by the server's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // opBackend answers Status and panics elsewhere (a nil Backend): the
 // operator server must turn the panic into Internal and go on.
 type opBackend struct{ Backend }
@@ -209,7 +191,7 @@ func (opBackend) Status(context.Context, *rpcv1.StatusRequest) (*rpcv1.StatusRes
 
 func TestOperatorServerLimits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "op.sock")
-	var logs lockedBuffer
+	var logs nodetest.LockedBuffer
 	s, err := Listen(path, opBackend{}, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		t.Fatal(err)
