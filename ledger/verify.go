@@ -63,8 +63,8 @@ func (e Entry) badSignature() error {
 }
 
 // FromProtos is FromProto for many entries at once: it decodes each and
-// verifies their signatures as one batch, which costs a third to a half of
-// verifying them one by one when all are valid. If any is not, each is
+// verifies their signatures as one batch, which costs a quarter (1024
+// entries) to a half (16) of verifying them one by one when all are valid. If any is not, each is
 // checked alone and errs says which. The i-th result is in[i] verified, or
 // errs[i]. The entries keep in's byte slices.
 func FromProtos(in []*caissev1.Entry) (entries []Entry, errs []error) {

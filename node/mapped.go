@@ -59,7 +59,7 @@ func (n *Node) reopenStore(why string, patience time.Duration) bool {
 
 // rssFile is the process's resident memory of mapped files, from
 // /proc/self/status, or ok false where there is none.
-func rssFile() (bytes_ int64, ok bool) {
+func rssFile() (n int64, ok bool) {
 	raw, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0, false

@@ -121,7 +121,7 @@ func New(cfg Config) (*Node, error) {
 	// Replaying decodes every entry and reads the whole store: unmap the
 	// store's files (mapped.go), and hand the garbage back to the system
 	// now rather than over minutes, so that an idle node stays small.
-	if !n.fromCheckpoint {
+	if !n.fromCheckpoint && n.state.Entries() > 0 {
 		n.reopenStore("replayed at start", time.Second)
 	}
 	debug.FreeOSMemory()

@@ -283,7 +283,9 @@ func (s *Store) Close() error {
 
 // Reopen closes the database and opens it again, if no call is in
 // progress; calls that start meanwhile wait for it. It reports whether it
-// reopened: false, at once, if a call was in progress.
+// reopened: false, at once, if a call was in progress. A store in memory,
+// which maps no file and would lose everything, is left as it is and
+// reports true.
 //
 // Badger maps its files into memory, and every page of them that was read
 // or written stays in the process's resident memory until the file is
@@ -302,7 +304,10 @@ func (s *Store) Reopen() (bool, error) {
 	case s.closed:
 		s.mu.Unlock()
 		return false, fmt.Errorf("badgerstore: reopen: %w", ledger.ErrClosed)
-	case s.active > 0 || s.reopening || s.opts.InMemory:
+	case s.opts.InMemory:
+		s.mu.Unlock()
+		return true, nil
+	case s.active > 0 || s.reopening:
 		s.mu.Unlock()
 		return false, nil
 	}

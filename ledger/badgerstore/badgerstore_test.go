@@ -713,3 +713,24 @@ func TestReopenFails(t *testing.T) {
 		t.Errorf("Count after opening again = %d, %v; want 1", n, err)
 	}
 }
+
+// TestReopenInMemoryOrClosed: a store in memory is left as it is, entries
+// and all; a closed store says it is closed.
+func TestReopenInMemoryOrClosed(t *testing.T) {
+	_, _, _, g := federation(t)
+	mem := open(t, "", badgerstore.WithInMemory(true))
+	mustAppend(t, mem, g)
+	if ok, err := mem.Reopen(); !ok || err != nil {
+		t.Errorf("Reopen in memory = %v, %v; want true, nil", ok, err)
+	}
+	if n, err := mem.Count(); err != nil || n != 1 {
+		t.Errorf("Count in memory after Reopen = %d, %v; want 1", n, err)
+	}
+	mustClose(t, mem)
+
+	s := open(t, t.TempDir())
+	mustClose(t, s)
+	if ok, err := s.Reopen(); ok || !errors.Is(err, ledger.ErrClosed) {
+		t.Errorf("Reopen after Close = %v, %v; want false, ErrClosed", ok, err)
+	}
+}
